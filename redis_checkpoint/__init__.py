@@ -1,0 +1,29 @@
+"""redis-checkpoint: atomic, versioned per-thread checkpoints in Redis."""
+from __future__ import annotations
+
+from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
+from .errors import (
+    CheckpointError,
+    CheckpointNotFoundError,
+    ConflictError,
+    CorruptCheckpointError,
+    SerializationError,
+    StorageError,
+)
+from .store import RedisCheckpointer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ANY",
+    "Checkpoint",
+    "CheckpointError",
+    "CheckpointMetadata",
+    "CheckpointNotFoundError",
+    "Checkpointer",
+    "ConflictError",
+    "CorruptCheckpointError",
+    "RedisCheckpointer",
+    "SerializationError",
+    "StorageError",
+]

@@ -1,0 +1,95 @@
+"""Key names: the one place that builds them.
+
+Every key of a thread is ``<prefix>:{<escaped thread id>}:<suffix>``. The braces
+are a Redis Cluster hash tag, so all keys of a thread live in one slot and one
+Lua script can touch them all. The escaping keeps the tag exact and the mapping
+from thread id to keys one-to-one:
+
+* ``%``, ``{`` and ``}`` are percent-encoded, so the tag always ends at the
+  closing brace we wrote and two distinct thread ids never share a key;
+* the glob characters ``*``, ``?``, ``[``, ``]`` and ``\\`` are percent-encoded
+  too, so an escaped id can be put in a ``SCAN MATCH`` pattern literally.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+MAX_THREAD_ID_LENGTH = 1024
+
+_ESCAPED = "%{}*?[]\\"
+_ESCAPE_TABLE = str.maketrans({c: f"%{ord(c):02X}" for c in _ESCAPED})
+
+SUFFIXES = ("thread", "history", "meta", "blobs")
+
+
+class ThreadKeys(NamedTuple):
+    """The four keys of one thread, in the order the Lua scripts expect.
+
+    * ``thread``: hash with ``current`` (latest id), ``seq`` (commit counter)
+      and ``updated`` (server time of the last save, microseconds);
+    * ``history``: sorted set, checkpoint id scored by commit sequence;
+    * ``meta``: hash, checkpoint id -> metadata record;
+    * ``blobs``: hash, checkpoint id -> framed state.
+    """
+
+    thread: str
+    history: str
+    meta: str
+    blobs: str
+
+
+def validate_prefix(key_prefix: object) -> str:
+    if not isinstance(key_prefix, str):
+        raise TypeError(f"key_prefix must be a str, not {type(key_prefix).__name__}")
+    if not key_prefix or "{" in key_prefix or "}" in key_prefix:
+        raise ValueError("key_prefix must be a non-empty str without '{' or '}'")
+    return key_prefix
+
+
+def validate_thread_id(thread_id: object, name: str = "thread_id") -> str:
+    if not isinstance(thread_id, str):
+        raise TypeError(f"{name} must be a str, not {type(thread_id).__name__}")
+    if not thread_id:
+        raise ValueError(f"{name} must not be empty")
+    if len(thread_id) > MAX_THREAD_ID_LENGTH:
+        raise ValueError(
+            f"{name} is {len(thread_id)} characters long; the limit is {MAX_THREAD_ID_LENGTH}"
+        )
+    return thread_id
+
+
+def escape(thread_id: str) -> str:
+    """Escape a thread id for use inside the hash tag (and in SCAN patterns)."""
+    return thread_id.translate(_ESCAPE_TABLE)
+
+
+def unescape(escaped: str) -> str:
+    """Inverse of :func:`escape`."""
+    if "%" not in escaped:
+        return escaped
+    out, i = [], 0
+    while i < len(escaped):
+        c = escaped[i]
+        if c == "%":
+            out.append(chr(int(escaped[i + 1 : i + 3], 16)))
+            i += 3
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def thread_keys(key_prefix: str, thread_id: str) -> ThreadKeys:
+    """Build every key of ``thread_id``. Nothing else in the package builds keys."""
+    base = f"{key_prefix}:{{{thread_id.translate(_ESCAPE_TABLE)}}}:"
+    return ThreadKeys(*(base + s for s in SUFFIXES))
+
+
+def thread_pattern(key_prefix: str, escaped_glob: str = "*") -> str:
+    """SCAN pattern matching the ``thread`` key of every thread (for operators).
+
+    The prefix is matched literally (its glob characters are backslash-escaped);
+    ``escaped_glob`` is matched against escaped thread ids.
+    """
+    literal = "".join("\\" + c if c in "*?[]\\" else c for c in key_prefix)
+    return f"{literal}:{{{escaped_glob}}}:thread"

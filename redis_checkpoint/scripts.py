@@ -1,0 +1,63 @@
+"""The Lua scripts, loaded from package data and bound once per connection pool.
+
+Scripts are redis-py :class:`~redis.commands.core.Script` objects: each
+computes its SHA1 once, is sent with EVALSHA and is reloaded transparently on
+NOSCRIPT (server restart, failover, ``SCRIPT FLUSH``). They hold no client;
+every call passes ``client=``.
+
+Every script opens with a ``#!lua`` line so Redis refuses a writing script
+*before it starts* when over ``maxmemory``. fakeredis cannot parse that line,
+so for a fakeredis client (and only then) the line is dropped.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+from importlib import resources
+from typing import Any, NamedTuple
+
+from redis.commands.core import Script
+
+NAMES = ("save", "load", "load_touch", "list")
+
+
+class Scripts(NamedTuple):
+    save: Script
+    load: Script
+    load_touch: Script
+    list: Script
+
+
+def source(name: str) -> bytes:
+    """The text of ``lua/<name>.lua`` as shipped in the package."""
+    return resources.files(__package__).joinpath("lua", f"{name}.lua").read_bytes()
+
+
+def _build(strip_flags: bool) -> Scripts:
+    texts = [source(n) for n in NAMES]
+    if strip_flags:
+        texts = [t.split(b"\n", 1)[1] if t.startswith(b"#!lua") else t for t in texts]
+    # bytes text: Script needs no client to compute the SHA, so it keeps none.
+    return Scripts(*(Script(None, t) for t in texts))  # type: ignore[arg-type]
+
+
+def is_fakeredis(client: Any) -> bool:
+    pool = getattr(client, "connection_pool", None)
+    classes = [type(client), getattr(pool, "connection_class", type(None))]
+    return any(c.__module__.split(".")[0] == "fakeredis" for c in classes)
+
+
+_lock = threading.Lock()
+# Keyed weakly by the pool (or by the client when it has no single pool, as
+# RedisCluster): the cache never keeps a pool or client alive.
+_by_owner: "weakref.WeakKeyDictionary[Any, Scripts]" = weakref.WeakKeyDictionary()
+
+
+def scripts_for(client: Any) -> Scripts:
+    """The scripts for ``client``, created once per connection pool."""
+    owner = getattr(client, "connection_pool", None) or client
+    with _lock:
+        found = _by_owner.get(owner)
+        if found is None:
+            found = _by_owner[owner] = _build(is_fakeredis(client))
+        return found

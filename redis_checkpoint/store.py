@@ -1,0 +1,303 @@
+"""``RedisCheckpointer``: the blocking, thread-safe Redis implementation."""
+from __future__ import annotations
+
+import copy
+import datetime
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import redis
+
+from . import keys as _keys
+from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
+from .codec import DEFAULT_MAX_STATE_SIZE, Codec
+from .connection import connect, describe
+from .errors import (
+    CheckpointNotFoundError,
+    ConflictError,
+    CorruptCheckpointError,
+    StorageError,
+)
+from .ids import new_id, validate_id
+from .scripts import scripts_for
+
+PAGE = 1000  # list() reads long histories in pages of this many entries
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+class RedisCheckpointer(Checkpointer):
+    """Versioned per-thread checkpoints in Redis, one atomic script call per save.
+
+    One instance is meant to be shared by every thread of a process. Build it
+    from an existing ``redis.Redis`` (it never closes a client it was given) or
+    with :meth:`from_url` (it owns and closes that client).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        key_prefix: str = "checkpoint",
+        ttl_seconds: Optional[float] = None,
+        refresh_ttl_on_read: bool = False,
+        compression: Optional[str] = "snappy",
+        compression_threshold: int = 1024,
+        max_checkpoints: Optional[int] = None,
+        max_state_size: int = DEFAULT_MAX_STATE_SIZE,
+    ) -> None:
+        if not hasattr(client, "evalsha"):
+            raise TypeError(f"client must be a redis-py client, not {type(client).__name__}")
+        if client.get_encoder().decode_responses:
+            raise ValueError("client must be created with decode_responses=False")
+        self._client = client
+        self._owns_client = False
+        self._prefix = _keys.validate_prefix(key_prefix)
+        self._ttl_ms = _ttl_ms(ttl_seconds)
+        self._refresh = bool(refresh_ttl_on_read)
+        if max_checkpoints is not None and (
+            not isinstance(max_checkpoints, int) or isinstance(max_checkpoints, bool)
+        ):
+            raise TypeError("max_checkpoints must be an int or None")
+        if max_checkpoints is not None and max_checkpoints < 1:
+            raise ValueError(f"max_checkpoints must be >= 1, got {max_checkpoints}")
+        self._keep = max_checkpoints or 0
+        self._codec = Codec(compression, compression_threshold, max_state_size)
+        self._scripts = scripts_for(client)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> "RedisCheckpointer":
+        """Connect to ``url`` on a bounded blocking pool (see ``connection.connect``).
+
+        Pool and socket options (``max_connections``, ``pool_timeout``,
+        ``socket_timeout``, ``retry``, ...) go to the pool; the rest to the
+        checkpointer.
+        """
+        mine = {k: options.pop(k) for k in _OWN_OPTIONS if k in options}
+        client = connect(url, **options)
+        try:
+            cp = cls(client, **mine)
+        except BaseException:
+            client.connection_pool.disconnect()
+            raise
+        cp._owns_client = True
+        return cp
+
+    def with_ttl(self, ttl_seconds: Optional[float]) -> "RedisCheckpointer":
+        """A checkpointer like this one with another TTL, sharing client, pool and scripts."""
+        other = copy.copy(self)
+        other._ttl_ms = _ttl_ms(ttl_seconds)
+        other._owns_client = False
+        return other
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    @property
+    def key_prefix(self) -> str:
+        return self._prefix
+
+    @property
+    def ttl_seconds(self) -> Optional[float]:
+        return self._ttl_ms / 1000 if self._ttl_ms else None
+
+    def keys(self, thread_id: str) -> _keys.ThreadKeys:
+        """The Redis keys of a thread (see ``docs/design.md``)."""
+        return _keys.thread_keys(self._prefix, _keys.validate_thread_id(thread_id))
+
+    # -- writes ------------------------------------------------------------
+
+    def save(
+        self,
+        thread_id: str,
+        state: Any,
+        *,
+        metadata: Optional[Mapping[str, Any]] = None,
+        expected_id: Any = ANY,
+        checkpoint_id: Optional[str] = None,
+    ) -> CheckpointMetadata:
+        """Save ``state`` as the thread's new current checkpoint, in one script call.
+
+        ``expected_id`` makes it a compare-and-set: the save happens only if the
+        thread's current checkpoint is ``expected_id`` (``None``: the thread has
+        none), else :class:`ConflictError`. ``checkpoint_id`` names the new
+        checkpoint; saving an id the thread already has is a no-op that returns
+        the stored metadata. Why the id check comes first, as a timeline:
+
+        1. process A saves id X with ``expected_id=W``; Redis commits X;
+        2. the reply to A is lost (timeout, dropped connection);
+        3. redis-py re-sends the same call; Redis finds X already stored and
+           returns X's metadata, not a conflict (current is X, not W) and not a
+           second entry. Without a client-side id, step 3 would append twice.
+        """
+        keys = self.keys(thread_id)
+        meta, meta_blob = self._encode_metadata(metadata)
+        cid = new_id() if checkpoint_id is None else validate_id(checkpoint_id)
+        if expected_id is ANY:
+            mode, expected = "", ""
+        elif expected_id is None:
+            mode, expected = "0", ""
+        else:
+            mode, expected = "1", validate_id(expected_id, "expected_id")
+        blob = self._codec.encode(state)
+        status, rec = self._run(
+            "save",
+            thread_id,
+            self._scripts.save,
+            keys,
+            (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep),
+        )
+        if status == -1:
+            raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)
+        created, size, parent, stored_meta = _parse_record(rec)
+        if status == 0:  # already saved: report what is stored
+            meta = self._decode_metadata(stored_meta, thread_id, cid)
+        return CheckpointMetadata(cid, thread_id, parent, created, meta, size)
+
+    def delete_thread(self, thread_id: str) -> bool:
+        keys = self.keys(thread_id)
+        try:
+            return bool(self._client.unlink(*keys))
+        except redis.RedisError as exc:
+            raise _storage_error("delete_thread", thread_id, exc) from exc
+
+    # -- reads -------------------------------------------------------------
+
+    def load(self, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[Checkpoint]:
+        keys = self.keys(thread_id)
+        cid = "" if checkpoint_id is None else validate_id(checkpoint_id)
+        if self._refresh and self._ttl_ms:
+            reply = self._run(
+                "load", thread_id, self._scripts.load_touch, keys, (cid, self._ttl_ms)
+            )
+        else:
+            reply = self._run(
+                "load", thread_id, self._scripts.load, (keys.thread, keys.meta, keys.blobs), (cid,)
+            )
+        if reply is None:
+            return None
+        raw_id, rec, blob = reply
+        cid = raw_id.decode()
+        created, _size, parent, meta_blob = _parse_record(rec)
+        meta = self._decode_metadata(meta_blob, thread_id, cid)
+        try:
+            state = self._codec.decode(blob)
+        except CorruptCheckpointError as exc:
+            raise CorruptCheckpointError(str(exc), thread_id=thread_id, checkpoint_id=cid) from exc
+        return Checkpoint(cid, thread_id, parent, created, meta, state)
+
+    def list(
+        self, thread_id: str, *, limit: Optional[int] = None, before: Optional[str] = None
+    ) -> List[CheckpointMetadata]:
+        """Metadata newest first, in commit order; ``before`` excludes that id and newer.
+
+        Each call to Redis reads at most 1000 entries, O(log n + k) each.
+        Raises :class:`CheckpointNotFoundError` when ``before`` is not in the history.
+        """
+        keys = self.keys(thread_id)
+        if limit is not None:
+            if not isinstance(limit, int) or isinstance(limit, bool):
+                raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
+            if limit < 0:
+                raise ValueError(f"limit must be >= 0, got {limit}")
+        cursor = "" if before is None else validate_id(before, "before")
+        out: List[CheckpointMetadata] = []
+        while limit is None or len(out) < limit:
+            page = PAGE if limit is None else min(PAGE, limit - len(out))
+            reply = self._run(
+                "list", thread_id, self._scripts.list, (keys.history, keys.meta), (cursor, page)
+            )
+            if reply is None:
+                if not out and cursor == (before or ""):
+                    raise CheckpointNotFoundError(thread_id, cursor, "list")
+                break  # the cursor was trimmed by retention meanwhile: nothing older is left
+            scanned, last = reply[0], reply[1]
+            for i in range(2, len(reply), 2):
+                cid = reply[i].decode()
+                created, size, parent, meta_blob = _parse_record(reply[i + 1])
+                meta = self._decode_metadata(meta_blob, thread_id, cid)
+                out.append(CheckpointMetadata(cid, thread_id, parent, created, meta, size))
+            if scanned < page:
+                break
+            cursor = last.decode()
+        return out
+
+    # -- plumbing ----------------------------------------------------------
+
+    def close(self) -> None:
+        """Disconnect the pool if this checkpointer created it (``from_url``)."""
+        if self._owns_client:
+            self._client.close()
+            pool = getattr(self._client, "connection_pool", None)
+            if pool is not None:
+                pool.disconnect()
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisCheckpointer({describe(self._client)}, key_prefix={self._prefix!r}, "
+            f"ttl_seconds={self.ttl_seconds!r})"
+        )
+
+    def _run(self, op: str, thread_id: str, script: Any, keys: Sequence[str], args: Tuple[Any, ...]) -> Any:
+        """The one place Redis errors are turned into :class:`StorageError`."""
+        try:
+            return script(keys, args, client=self._client)
+        except redis.RedisError as exc:
+            raise _storage_error(op, thread_id, exc) from exc
+
+    def _encode_metadata(self, metadata: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], bytes]:
+        if metadata is None:
+            return {}, b""
+        if not isinstance(metadata, Mapping):
+            raise TypeError(f"metadata must be a mapping, not {type(metadata).__name__}")
+        meta = dict(metadata)
+        for k in meta:
+            if not isinstance(k, str):
+                raise TypeError(f"metadata keys must be str, got {type(k).__name__} {k!r}")
+        return meta, (self._codec.encode(meta, "metadata") if meta else b"")
+
+    def _decode_metadata(self, blob: bytes, thread_id: str, cid: str) -> Dict[str, Any]:
+        if not blob:
+            return {}
+        try:
+            meta = self._codec.decode(blob)
+        except CorruptCheckpointError as exc:
+            raise CorruptCheckpointError(f"metadata: {exc}", thread_id=thread_id, checkpoint_id=cid) from exc
+        if not isinstance(meta, dict):
+            raise CorruptCheckpointError("metadata is not a map", thread_id=thread_id, checkpoint_id=cid)
+        return meta
+
+
+_OWN_OPTIONS = (
+    "key_prefix",
+    "ttl_seconds",
+    "refresh_ttl_on_read",
+    "compression",
+    "compression_threshold",
+    "max_checkpoints",
+    "max_state_size",
+)
+
+
+def _ttl_ms(ttl_seconds: Optional[float]) -> int:
+    if ttl_seconds is None:
+        return 0
+    if not isinstance(ttl_seconds, (int, float)) or isinstance(ttl_seconds, bool):
+        raise TypeError(f"ttl_seconds must be a number or None, not {type(ttl_seconds).__name__}")
+    ms = int(ttl_seconds * 1000)
+    if ms < 1:
+        raise ValueError(f"ttl_seconds must be at least 0.001, got {ttl_seconds}")
+    return ms
+
+
+def _parse_record(rec: bytes) -> Tuple[datetime.datetime, int, Optional[str], bytes]:
+    created, size, parent, meta = rec.split(b"\n", 3)
+    created_at = _EPOCH + datetime.timedelta(microseconds=int(created))
+    return created_at, int(size), (parent.decode() if parent else None), meta
+
+
+def _storage_error(op: str, thread_id: str, exc: BaseException) -> StorageError:
+    return StorageError(
+        f"{op} of thread {thread_id!r} failed: {type(exc).__name__}: {exc}",
+        thread_id=thread_id,
+        operation=op,
+    )
