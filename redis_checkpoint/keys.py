@@ -19,23 +19,22 @@ MAX_THREAD_ID_LENGTH = 1024
 _ESCAPED = "%{}*?[]\\"
 _ESCAPE_TABLE = str.maketrans({c: f"%{ord(c):02X}" for c in _ESCAPED})
 
-SUFFIXES = ("thread", "history", "meta", "blobs")
+SUFFIXES = ("thread", "history")
 
 
 class ThreadKeys(NamedTuple):
-    """The four keys of one thread, in the order the Lua scripts expect.
+    """The two keys of one thread, in the order the Lua scripts expect.
 
     * ``thread``: hash with ``current`` (latest id), ``seq`` (commit counter)
-      and ``updated`` (server time of the last save, microseconds);
-    * ``history``: sorted set, checkpoint id scored by commit sequence;
-    * ``meta``: hash, checkpoint id -> metadata record;
-    * ``blobs``: hash, checkpoint id -> framed state.
+      and, per checkpoint, ``m:<id>`` (metadata record) and ``s:<id>``
+      (framed state);
+    * ``history``: sorted set, checkpoint id scored by commit sequence.
+
+    Two keys per thread, whatever the history length, keep a sliding TTL O(1).
     """
 
     thread: str
     history: str
-    meta: str
-    blobs: str
 
 
 def validate_prefix(key_prefix: object) -> str:

@@ -170,9 +170,7 @@ class RedisCheckpointer(Checkpointer):
                 "load", thread_id, self._scripts.load_touch, keys, (cid, self._ttl_ms)
             )
         else:
-            reply = self._run(
-                "load", thread_id, self._scripts.load, (keys.thread, keys.meta, keys.blobs), (cid,)
-            )
+            reply = self._run("load", thread_id, self._scripts.load, (keys.thread,), (cid,))
         if reply is None:
             return None
         raw_id, rec, blob = reply
@@ -204,7 +202,7 @@ class RedisCheckpointer(Checkpointer):
         while limit is None or len(out) < limit:
             page = PAGE if limit is None else min(PAGE, limit - len(out))
             reply = self._run(
-                "list", thread_id, self._scripts.list, (keys.history, keys.meta), (cursor, page)
+                "list", thread_id, self._scripts.list, (keys.history, keys.thread), (cursor, page)
             )
             if reply is None:
                 if not out and cursor == (before or ""):

@@ -1,9 +1,9 @@
 #!lua flags=no-writes
 -- Load one checkpoint (read-only: runs under OOM and on replicas).
--- KEYS[1] thread hash, KEYS[2] meta hash, KEYS[3] blobs hash
+-- KEYS[1] thread hash
 -- ARGV[1] checkpoint id, or "" for the thread's current one
 -- Returns {id, record, framed state}, or nil when there is no such checkpoint
--- (a record or blob that is gone, for example expired, counts as missing).
+-- (a record or state that is gone counts as missing).
 local id = ARGV[1]
 if id == '' then
   id = redis.call('HGET', KEYS[1], 'current')
@@ -11,9 +11,8 @@ if id == '' then
     return false
   end
 end
-local rec = redis.call('HGET', KEYS[2], id)
-local blob = redis.call('HGET', KEYS[3], id)
-if not rec or not blob then
+local got = redis.call('HMGET', KEYS[1], 'm:' .. id, 's:' .. id)
+if not got[1] or not got[2] then
   return false
 end
-return {id, rec, blob}
+return {id, got[1], got[2]}

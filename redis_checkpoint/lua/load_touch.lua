@@ -1,6 +1,6 @@
 #!lua
 -- Load one checkpoint and slide the thread's TTL (refresh_ttl_on_read=True).
--- KEYS[1] thread hash, KEYS[2] history zset, KEYS[3] meta hash, KEYS[4] blobs hash
+-- KEYS[1] thread hash, KEYS[2] history zset
 -- ARGV[1] checkpoint id, or "" for the thread's current one
 -- ARGV[2] TTL in milliseconds (> 0)
 -- Returns {id, record, framed state}, or nil when there is no such checkpoint
@@ -12,12 +12,10 @@ if id == '' then
     return false
   end
 end
-local rec = redis.call('HGET', KEYS[3], id)
-local blob = redis.call('HGET', KEYS[4], id)
-if not rec or not blob then
+local got = redis.call('HMGET', KEYS[1], 'm:' .. id, 's:' .. id)
+if not got[1] or not got[2] then
   return false
 end
-for i = 1, 4 do
-  redis.call('PEXPIRE', KEYS[i], ARGV[2])
-end
-return {id, rec, blob}
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return {id, got[1], got[2]}

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any, Callable, Iterator
+
+import fakeredis
+import pytest
+import redis
+
+from redis_checkpoint import RedisCheckpointer
+
+from .servers import RedisServer, docker_answers
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis: REDIS_URL, else testcontainers (Docker), else a local redis-server."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    if docker_answers():
+        from testcontainers.redis import RedisContainer
+
+        with RedisContainer("redis:7") as container:
+            host = container.get_container_host_ip()
+            port = container.get_exposed_port(6379)
+            yield f"redis://{host}:{port}/0"
+        return
+    server = RedisServer()  # fails, with what to install, when the binary is missing
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def local_server() -> Iterator[RedisServer]:
+    """A redis-server process this session owns, for tests that stop, pause or restart it."""
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A key prefix of this test's own: tests (and xdist workers) never share keys."""
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def real_client(redis_url: str) -> Iterator["redis.Redis[bytes]"]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["fakeredis", pytest.param("redis", marks=pytest.mark.redis)])
+def client(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The contract tests run on fakeredis (fast unit layer) and on a real server."""
+    if request.param == "fakeredis":
+        c: Any = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    else:
+        c = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def make_cp(client: Any, prefix: str) -> Callable[..., RedisCheckpointer]:
+    def make(**options: Any) -> RedisCheckpointer:
+        options.setdefault("key_prefix", prefix)
+        return RedisCheckpointer(client, **options)
+
+    return make
+
+
+@pytest.fixture
+def cp(make_cp: Callable[..., RedisCheckpointer]) -> RedisCheckpointer:
+    return make_cp()

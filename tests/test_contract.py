@@ -1,0 +1,314 @@
+"""The public contract, run on fakeredis and on a real redis-server."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import uuid
+from typing import Any, Callable
+
+import pytest
+
+import redis_checkpoint.store as store_module
+from redis_checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    CheckpointMetadata,
+    CheckpointNotFoundError,
+    Checkpointer,
+    ConflictError,
+    CorruptCheckpointError,
+    RedisCheckpointer,
+    SerializationError,
+)
+
+TRICKY_IDS = [
+    "a", "a:history", "a:thread", "a}", "{a}", "a{b}c", "}", "{", "{}", "a*", "*", "a?", "[a]",
+    "a\\b", "a b", " ", "ü", "日本語", "a%7D", "a%", "%", "%25", "a\nb", "\x00", "a" * 1024,
+]
+
+
+def keys_of(client: Any, prefix: str) -> list:
+    return sorted(k.decode() for k in client.scan_iter(match=f"{prefix}:*"))
+
+
+def test_save_load_list_roundtrip(cp: RedisCheckpointer) -> None:
+    state = {"messages": [{"role": "user", "content": "hi"}], "step": 1, "blob": b"\x00\xff"}
+    m1 = cp.save("thread-1", state, metadata={"source": "input", "step": 1})
+    assert isinstance(m1, CheckpointMetadata)
+    assert m1.thread_id == "thread-1" and m1.parent_id is None
+    assert m1.metadata == {"source": "input", "step": 1}
+    assert m1.size > 0
+    assert m1.created_at.tzinfo is not None and m1.created_at.utcoffset() == datetime.timedelta(0)
+    assert uuid.UUID(m1.id).version == 7
+
+    m2 = cp.save("thread-1", {"step": 2}, metadata={"source": "loop", "step": 2})
+    assert m2.parent_id == m1.id
+    assert m2.created_at >= m1.created_at
+
+    latest = cp.load("thread-1")
+    assert isinstance(latest, Checkpoint)
+    assert (latest.id, latest.parent_id, latest.state) == (m2.id, m1.id, {"step": 2})
+    assert latest.metadata == {"source": "loop", "step": 2}
+    assert latest.created_at == m2.created_at
+
+    first = cp.load("thread-1", m1.id)
+    assert first is not None and first.state == state and first.parent_id is None
+    assert cp.list("thread-1") == [m2, m1]
+
+
+def test_missing_things_are_none_or_empty(cp: RedisCheckpointer) -> None:
+    assert cp.load("nobody") is None
+    assert cp.list("nobody") == []
+    assert cp.delete_thread("nobody") is False
+    cp.save("t", 1)
+    assert cp.load("t", "no-such-id") is None
+
+
+def test_list_limit_before_and_order(cp: RedisCheckpointer) -> None:
+    metas = [cp.save("t", i) for i in range(7)]
+    newest_first = metas[::-1]
+    assert cp.list("t") == newest_first
+    assert cp.list("t", limit=3) == newest_first[:3]
+    assert cp.list("t", limit=0) == []
+    assert cp.list("t", limit=100) == newest_first
+    assert cp.list("t", before=metas[4].id) == newest_first[3:]
+    assert cp.list("t", before=metas[4].id, limit=2) == newest_first[3:5]
+    assert cp.list("t", before=metas[0].id) == []
+    with pytest.raises(CheckpointNotFoundError) as err:
+        cp.list("t", before="not-there")
+    assert err.value.checkpoint_id == "not-there" and err.value.thread_id == "t"
+    assert isinstance(err.value, CheckpointError)
+
+
+def test_list_pages_through_long_histories(cp: RedisCheckpointer, monkeypatch: Any) -> None:
+    monkeypatch.setattr(store_module, "PAGE", 4)
+    metas = [cp.save("t", i) for i in range(11)]
+    assert [m.id for m in cp.list("t")] == [m.id for m in reversed(metas)]
+    assert [m.id for m in cp.list("t", limit=9)] == [m.id for m in reversed(metas)][:9]
+    assert [m.id for m in cp.list("t", before=metas[9].id)] == [m.id for m in reversed(metas[:9])]
+
+
+def test_list_order_is_commit_order_not_id_order(cp: RedisCheckpointer) -> None:
+    # caller-chosen ids that sort the other way round: commit order still wins
+    for cid in ["zzz", "mmm", "aaa"]:
+        cp.save("t", cid, checkpoint_id=cid)
+    assert [m.id for m in cp.list("t")] == ["aaa", "mmm", "zzz"]
+    assert cp.load("t").id == "aaa"  # type: ignore[union-attr]
+
+
+def test_compare_and_set(cp: RedisCheckpointer, client: Any, prefix: str) -> None:
+    m1 = cp.save("t", 1, expected_id=None)
+    with pytest.raises(ConflictError) as err:
+        cp.save("t", 2, expected_id=None)
+    assert (err.value.thread_id, err.value.expected_id, err.value.current_id) == ("t", None, m1.id)
+    m2 = cp.save("t", 2, expected_id=m1.id)
+    before = keys_of(client, prefix), client.hgetall(cp.keys("t").thread)
+    with pytest.raises(ConflictError) as err:
+        cp.save("t", 3, expected_id=m1.id)
+    assert (err.value.expected_id, err.value.current_id) == (m1.id, m2.id)
+    assert (keys_of(client, prefix), client.hgetall(cp.keys("t").thread)) == before
+    with pytest.raises(ConflictError) as err:
+        cp.save("empty", 1, expected_id=m1.id)
+    assert err.value.current_id is None
+    assert cp.load("empty") is None
+    assert [m.id for m in cp.list("t")] == [m2.id, m1.id]
+
+
+def test_caller_chosen_id_is_idempotent(cp: RedisCheckpointer) -> None:
+    m1 = cp.save("t", {"v": 1}, metadata={"a": 1}, checkpoint_id="job-42")
+    m2 = cp.save("t", {"v": 2}, metadata={"a": 2}, checkpoint_id="job-42")
+    assert m2 == m1
+    assert [m.id for m in cp.list("t")] == ["job-42"]
+    assert cp.load("t").state == {"v": 1}  # type: ignore[union-attr]
+    # a replay also wins over compare-and-set: the first call already committed
+    m3 = cp.save("t", {"v": 3}, checkpoint_id="next", expected_id="job-42")
+    assert cp.save("t", {"v": 3}, checkpoint_id="next", expected_id="job-42") == m3
+    assert cp.load("t").parent_id == "job-42"  # type: ignore[union-attr]
+    # the same id on another thread is another checkpoint
+    assert cp.save("other", 0, checkpoint_id="job-42").thread_id == "other"
+
+
+def test_delete_thread(cp: RedisCheckpointer, client: Any, prefix: str) -> None:
+    cp.save("t", 1)
+    cp.save("keep", 1)
+    assert cp.delete_thread("t") is True
+    assert cp.load("t") is None and cp.list("t") == []
+    assert keys_of(client, prefix) == sorted(cp.keys("keep"))
+    assert cp.delete_thread("t") is False
+
+
+def test_thread_ids_are_isolated(cp: RedisCheckpointer, client: Any, prefix: str) -> None:
+    for i, tid in enumerate(TRICKY_IDS):
+        cp.save(tid, {"i": i})
+    for i, tid in enumerate(TRICKY_IDS):
+        ckpt = cp.load(tid)
+        assert ckpt is not None and ckpt.state == {"i": i} and ckpt.thread_id == tid
+        assert len(cp.list(tid)) == 1
+    assert len(keys_of(client, prefix)) == 2 * len(TRICKY_IDS)
+    cp.delete_thread("a")
+    assert cp.load("a:history") is not None and cp.load("a}") is not None
+
+
+def test_compression_is_readable_both_ways(make_cp: Callable[..., RedisCheckpointer]) -> None:
+    big = {"text": "the quick brown fox " * 500}
+    snappy_cp = make_cp(compression="snappy", compression_threshold=64)
+    plain_cp = make_cp(compression=None)
+    m_c = snappy_cp.save("c", big)
+    m_p = plain_cp.save("p", big)
+    assert m_c.size < m_p.size / 5
+    assert plain_cp.load("c").state == big  # type: ignore[union-attr]
+    assert snappy_cp.load("p").state == big  # type: ignore[union-attr]
+    small = make_cp(compression="snappy", compression_threshold=10**6).save("s", big)
+    assert small.size == m_p.size  # under the threshold: stored raw
+
+
+def test_values_round_trip(cp: RedisCheckpointer) -> None:
+    import decimal
+
+    state = {
+        "none": None, "bool": True, "int": -(2**100), "float": 1.5, "str": "ü", "bytes": b"\x00",
+        "list": [1, [2, [3]]], "set": {1, 2}, "when": datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc),
+        "day": datetime.date(2024, 5, 1), "money": decimal.Decimal("10.25"), "uuid": uuid.UUID(int=7),
+        1: "int key",
+    }
+    cp.save("t", state)
+    assert cp.load("t").state == state  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "state",
+    [object(), {"when": datetime.datetime(2024, 1, 1)}, {"re": __import__("re").compile("x")}, {"f": len}],
+    ids=["object", "naive-datetime", "regex", "function"],
+)
+def test_unencodable_state_writes_nothing(cp: RedisCheckpointer, client: Any, prefix: str, state: Any) -> None:
+    with pytest.raises(SerializationError):
+        cp.save("t", state)
+    assert keys_of(client, prefix) == []
+
+
+def test_state_over_max_size_is_refused(make_cp: Callable[..., RedisCheckpointer], client: Any, prefix: str) -> None:
+    cp = make_cp(max_state_size=1000)
+    with pytest.raises(SerializationError, match="max_state_size"):
+        cp.save("t", "x" * 2000)
+    assert keys_of(client, prefix) == []
+
+
+@pytest.mark.parametrize(
+    "call, exc, word",
+    [
+        (lambda cp: cp.save("", 1), ValueError, "thread_id"),
+        (lambda cp: cp.save(123, 1), TypeError, "thread_id"),
+        (lambda cp: cp.save(None, 1), TypeError, "thread_id"),
+        (lambda cp: cp.save("a" * 1025, 1), ValueError, "thread_id"),
+        (lambda cp: cp.save("t", 1, metadata=[("a", 1)]), TypeError, "metadata"),
+        (lambda cp: cp.save("t", 1, metadata={1: "x"}), TypeError, "metadata"),
+        (lambda cp: cp.save("t", 1, metadata={"x": object()}), SerializationError, "metadata"),
+        (lambda cp: cp.save("t", 1, checkpoint_id=""), ValueError, "checkpoint_id"),
+        (lambda cp: cp.save("t", 1, checkpoint_id="a b"), ValueError, "checkpoint_id"),
+        (lambda cp: cp.save("t", 1, checkpoint_id=7), TypeError, "checkpoint_id"),
+        (lambda cp: cp.save("t", 1, expected_id=7), TypeError, "expected_id"),
+        (lambda cp: cp.save("t", 1, expected_id="x\n"), ValueError, "expected_id"),
+        (lambda cp: cp.load(""), ValueError, "thread_id"),
+        (lambda cp: cp.load("t", "bad id"), ValueError, "checkpoint_id"),
+        (lambda cp: cp.list("t", limit=-1), ValueError, "limit"),
+        (lambda cp: cp.list("t", limit="3"), TypeError, "limit"),
+        (lambda cp: cp.list("t", limit=True), TypeError, "limit"),
+        (lambda cp: cp.list("t", before=""), ValueError, "before"),
+        (lambda cp: cp.delete_thread(""), ValueError, "thread_id"),
+        (lambda cp: cp.with_ttl(-1), ValueError, "ttl_seconds"),
+        (lambda cp: cp.with_ttl("1"), TypeError, "ttl_seconds"),
+    ],
+)
+def test_bad_input_names_the_argument_and_writes_nothing(
+    cp: RedisCheckpointer, client: Any, prefix: str, call: Any, exc: type, word: str
+) -> None:
+    with pytest.raises(exc, match=word):
+        call(cp)
+    assert keys_of(client, prefix) == []
+
+
+@pytest.mark.parametrize(
+    "options, exc, word",
+    [
+        ({"key_prefix": ""}, ValueError, "key_prefix"),
+        ({"key_prefix": "a{b}"}, ValueError, "key_prefix"),
+        ({"key_prefix": 1}, TypeError, "key_prefix"),
+        ({"ttl_seconds": 0}, ValueError, "ttl_seconds"),
+        ({"max_checkpoints": 0}, ValueError, "max_checkpoints"),
+        ({"max_checkpoints": 1.5}, TypeError, "max_checkpoints"),
+        ({"compression": "gzip"}, ValueError, "compression"),
+        ({"compression_threshold": -1}, ValueError, "compression_threshold"),
+        ({"max_state_size": 0}, ValueError, "max_state_size"),
+    ],
+)
+def test_bad_options(make_cp: Callable[..., RedisCheckpointer], options: dict, exc: type, word: str) -> None:
+    with pytest.raises(exc, match=word):
+        make_cp(**options)
+
+
+def test_client_must_return_bytes() -> None:
+    import fakeredis
+
+    with pytest.raises(ValueError, match="decode_responses"):
+        RedisCheckpointer(fakeredis.FakeRedis(decode_responses=True))
+    with pytest.raises(TypeError, match="client"):
+        RedisCheckpointer(object())
+
+
+def test_corrupt_blob_names_thread_and_checkpoint(cp: RedisCheckpointer, client: Any) -> None:
+    m = cp.save("t", {"ok": True})
+    client.hset(cp.keys("t").thread, f"s:{m.id}", b"R\x10\xff\xff\xff")
+    with pytest.raises(CorruptCheckpointError) as err:
+        cp.load("t")
+    assert err.value.thread_id == "t" and err.value.checkpoint_id == m.id
+    assert m.id in str(err.value)
+    client.hset(cp.keys("t").thread, f"s:{m.id}", b"garbage")
+    with pytest.raises(CorruptCheckpointError, match="header"):
+        cp.load("t", m.id)
+
+
+def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
+    cp = make_cp(max_checkpoints=3)
+    metas = [cp.save("t", i) for i in range(10)]
+    assert [m.id for m in cp.list("t")] == [m.id for m in metas[:-4:-1]]
+    fields = {f.decode() for f in client.hkeys(cp.keys("t").thread)}
+    assert fields == {"current", "seq"} | {f"{k}:{m.id}" for m in metas[-3:] for k in "ms"}
+    assert cp.load("t", metas[0].id) is None
+    # a lower limit trims the excess in one save
+    many = make_cp(max_checkpoints=1200)
+    for i in range(1100):
+        many.save("big", i)
+    one = make_cp(max_checkpoints=1).save("big", "last")
+    assert [m.id for m in many.list("big")] == [one.id]
+    assert client.hlen(many.keys("big").thread) == 4
+
+
+def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
+    cp = make_cp(ttl_seconds=100)
+    cp.save("t", 1)
+    for key in cp.keys("t"):
+        assert 0 < client.pttl(key) <= 100_000
+    cp.with_ttl(None).save("t", 2)  # the latest save's policy applies to the whole thread
+    for key in cp.keys("t"):
+        assert client.pttl(key) == -1
+    cp.with_ttl(5).save("t", 3)
+    assert all(0 < client.pttl(k) <= 5000 for k in cp.keys("t"))
+
+
+def test_with_ttl_shares_client_and_scripts(cp: RedisCheckpointer, client: Any) -> None:
+    other = cp.with_ttl(60)
+    assert other.client is cp.client and other._scripts is cp._scripts
+    assert other.ttl_seconds == 60 and cp.ttl_seconds is None
+    assert RedisCheckpointer(client, key_prefix="x")._scripts is cp._scripts
+    other.close()  # does not own the client
+    cp.save("t", 1)
+
+
+def test_value_types_and_base_class(cp: RedisCheckpointer) -> None:
+    assert isinstance(cp, Checkpointer)
+    m = cp.save("t", 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.id = "x"  # type: ignore[misc]
+    with cp as same:
+        assert same is cp
+    assert "password" not in repr(cp)
