@@ -10,7 +10,7 @@ import redis
 
 from redis_checkpoint import RedisCheckpointer
 
-from .servers import RedisServer, docker_answers
+from redis_checkpoint.testing import RedisServer, docker_answers
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
-"""Throwaway redis-server processes for the test suite (and the demo).
+"""Throwaway ``redis-server`` processes on loopback, for tests, the demo and benchmarks.
 
-The session fixture in ``conftest.py`` picks, in order: ``REDIS_URL`` if set,
-testcontainers' Redis module when a Docker engine answers, or a local
-``redis-server`` binary started here on a free loopback port.
+Not used by the checkpointer itself. ``RedisServer()`` starts the binary found
+on ``PATH`` on a free port, in a temporary directory, with persistence off and
+``DEBUG`` enabled (for fault tests); ``close()`` stops it and removes the directory.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class RedisServer:
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix=f"rc-redis-{self.port}-")
         self.extra = list(extra)
-        self.proc: Optional[subprocess.Popen[bytes]] = None
+        self.proc: "Optional[subprocess.Popen[bytes]]" = None
         self.start()
 
     @property
@@ -109,8 +109,9 @@ class RedisServer:
 
 
 def docker_answers() -> bool:
+    """True when a Docker engine answers (testcontainers can then start Redis)."""
     try:
-        import docker  # testcontainers depends on it
+        import docker  # installed with testcontainers
 
         docker.from_env(timeout=2).ping()
         return True

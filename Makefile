@@ -1,0 +1,33 @@
+# make test  - create .venv, install the package with its test extras, make sure a
+#              redis-server binary exists, run the whole suite in parallel (xdist)
+# make demo  - the end-to-end scenario (throwaway redis-server, else fakeredis)
+# make bench - the side-by-side benchmark against raw redis-py
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?= -n auto
+
+.PHONY: install test demo bench clean
+
+$(VENV)/.installed: setup.cfg setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+test: $(VENV)/.installed
+	sh scripts/ensure-redis-server
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: $(VENV)/.installed
+	$(PY) -m redis_checkpoint.demo
+
+bench: $(VENV)/.installed
+	sh scripts/ensure-redis-server
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

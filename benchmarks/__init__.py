@@ -1,0 +1,1 @@
+"""Benchmarks for redis-checkpoint: ``python -m benchmarks`` (``make bench``)."""

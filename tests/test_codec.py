@@ -1,0 +1,126 @@
+"""The codec on its own: framing, compression switch, and hostile bytes."""
+from __future__ import annotations
+
+import struct
+
+import cbor2
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from redis_checkpoint import CorruptCheckpointError, SerializationError
+from redis_checkpoint.codec import ALLOWED_TAGS, DENIED_BUILTIN_TAGS, Codec
+
+codec = Codec(max_state_size=1 << 20)
+json_like = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary(),
+    lambda kids: st.lists(kids, max_size=5) | st.dictionaries(st.text(max_size=8), kids, max_size=5),
+    max_leaves=30,
+)
+
+
+def raw(body: bytes) -> bytes:
+    return bytes((0x52, 0x10)) + body
+
+
+def snappy_frame(body: bytes) -> bytes:
+    return bytes((0x52, 0x11)) + body
+
+
+@given(json_like)
+def test_round_trip(value: object) -> None:
+    for c in (Codec(compression_threshold=0), Codec(compression=None)):
+        assert c.decode(c.encode(value)) == value
+
+
+def test_header_marks_compression() -> None:
+    assert Codec(compression=None).encode("x" * 5000)[:2] == b"R\x10"
+    assert Codec(compression_threshold=10).encode("x" * 5000)[:2] == b"R\x11"
+    assert Codec(compression_threshold=10).encode("x")[:2] == b"R\x10"  # under the threshold
+
+
+def test_builtin_tag_tables_match_installed_cbor2() -> None:
+    """Every tag cbor2 decodes by itself is either allowed or denied: a new one fails here."""
+    builtin = set()
+    for tag in list(range(0, 1200)) + [55799, 65535]:
+        try:
+            out = cbor2.loads(cbor2.dumps(cbor2.CBORTag(tag, None)))
+        except Exception:
+            builtin.add(tag)
+            continue
+        if not (isinstance(out, cbor2.CBORTag) and out.tag == tag):
+            builtin.add(tag)
+    assert builtin <= ALLOWED_TAGS | DENIED_BUILTIN_TAGS
+
+
+@pytest.mark.parametrize("tag", sorted(DENIED_BUILTIN_TAGS) + [6, 999, 40000])
+def test_refused_tags(tag: int) -> None:
+    with pytest.raises(CorruptCheckpointError, match="tag"):
+        codec.decode(raw(cbor2.dumps(cbor2.CBORTag(tag, "x"))))
+
+
+@pytest.mark.parametrize(
+    "blob, word",
+    [
+        (b"", "header"),
+        (b"R", "header"),
+        (b"X\x10\x01", "header"),
+        (b"R\x20\x01", "header"),  # a future format version
+        (b"R\x17\x01", "compression"),
+        (snappy_frame(b"\xff\xff\xff\xff\x0f"), "max_state_size"),  # declares 4 GiB
+        (raw(b"\x9f\x01\xff"), "indefinite"),
+        (raw(b"\xa2\x61a\x01\x61a\x02"), "Duplicate"),
+        (raw(b"\x81" * 300 + b"\x01"), "depth"),
+        (raw(b"\x9b" + b"\xff" * 8), "decode"),  # an array claiming 2**64 items
+        (snappy_frame(b"\x05garbage"), "decode"),
+    ],
+)
+def test_hostile_blobs_are_corrupt(blob: bytes, word: str) -> None:
+    with pytest.raises(CorruptCheckpointError, match=word):
+        codec.decode(blob)
+
+
+def test_uncompressed_over_limit_is_corrupt() -> None:
+    small = Codec(compression=None, max_state_size=10)
+    with pytest.raises(CorruptCheckpointError, match="max_state_size"):
+        small.decode(raw(cbor2.dumps("x" * 100)))
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200))
+def test_random_bytes_never_escape_as_other_errors(data: bytes) -> None:
+    for blob in (data, raw(data), snappy_frame(data)):
+        try:
+            codec.decode(blob)
+        except CorruptCheckpointError:
+            pass
+
+
+@settings(max_examples=200)
+@given(json_like, st.integers(min_value=0, max_value=400), st.integers(min_value=0, max_value=255))
+def test_mutated_blobs_decode_or_are_corrupt(value: object, pos: int, byte: int) -> None:
+    blob = bytearray(Codec(compression_threshold=0).encode(value))
+    blob[pos % len(blob)] = byte
+    try:
+        codec.decode(bytes(blob))
+    except CorruptCheckpointError:
+        pass
+
+
+def test_regex_and_mime_are_refused_on_encode() -> None:
+    import email.message
+    import re
+
+    for bad in (re.compile("a"), email.message.Message(), [{"deep": re.compile("b")}]):
+        with pytest.raises(SerializationError):
+            codec.encode(bad)
+    # the bytes that trigger the strict check are fine as data
+    assert codec.decode(codec.encode(b"\xd8\x23\xd8\x24")) == b"\xd8\x23\xd8\x24"
+
+
+def test_snappy_length_is_checked_before_allocation() -> None:
+    # 5 bytes that declare 2**32-1 bytes of output: refused without decompressing
+    bomb = snappy_frame(b"\xff\xff\xff\xff\x0f")
+    with pytest.raises(CorruptCheckpointError, match="declares 4294967295"):
+        Codec().decode(bomb)
+    assert struct.calcsize("B") == 1

@@ -1,0 +1,35 @@
+"""Key layout: one slot per thread, no two threads sharing a key."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from redis.crc import key_slot
+
+from redis_checkpoint.keys import escape, thread_keys, thread_pattern, unescape
+
+ids = st.text(min_size=1, max_size=64)
+
+
+@given(ids)
+def test_every_key_of_a_thread_hashes_to_one_slot(tid: str) -> None:
+    slots = {key_slot(k.encode()) for k in thread_keys("checkpoint", tid)}
+    assert len(slots) == 1
+
+
+@given(ids, ids)
+def test_distinct_threads_share_no_key(a: str, b: str) -> None:
+    if a != b:
+        assert not set(thread_keys("p", a)) & set(thread_keys("p", b))
+
+
+@given(ids)
+def test_escape_round_trips_and_hides_braces_and_globs(tid: str) -> None:
+    e = escape(tid)
+    assert unescape(e) == tid
+    assert not set(e) & set("{}*?[]\\")
+
+
+def test_layout() -> None:
+    assert thread_keys("checkpoint", "a:b") == ("checkpoint:{a:b}:thread", "checkpoint:{a:b}:history")
+    assert thread_keys("p", "x}y").thread == "p:{x%7Dy}:thread"
+    assert thread_pattern("p*") == "p\\*:{*}:thread"

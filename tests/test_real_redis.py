@@ -1,0 +1,194 @@
+"""Behaviour only a real redis-server can show: TTLs, memory, scripts, lost replies, restarts."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Iterator, List
+
+import pytest
+import redis
+
+from redis_checkpoint import RedisCheckpointer, StorageError
+
+from redis_checkpoint.testing import RedisServer
+
+pytestmark = pytest.mark.redis
+
+
+def chain_ok(cp: RedisCheckpointer, thread: str) -> List[str]:
+    """History ids oldest first; asserts no duplicates and a linear parent chain."""
+    metas = cp.list(thread)[::-1]
+    ids = [m.id for m in metas]
+    assert len(ids) == len(set(ids)), "duplicate history entries"
+    for older, newer in zip(metas, metas[1:]):
+        assert newer.parent_id == older.id
+    if metas:
+        assert metas[0].parent_id is None
+    return ids
+
+
+def evalsha_calls(client: Any) -> int:
+    return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+@pytest.fixture
+def rcp(redis_url: str, prefix: str) -> Iterator[RedisCheckpointer]:
+    with RedisCheckpointer.from_url(redis_url, key_prefix=prefix) as cp:
+        yield cp
+
+
+def test_ttl_expires_every_key(redis_url: str, prefix: str, real_client: Any) -> None:
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix, ttl_seconds=0.3)
+    for i in range(3):
+        cp.save("t", {"i": i})
+    assert cp.load("t") is not None
+    time.sleep(0.6)
+    assert cp.load("t") is None and cp.list("t") == []
+    assert list(real_client.scan_iter(match=f"{prefix}:*")) == []
+    cp.close()
+
+
+def test_refresh_ttl_on_read_slides_the_expiry(redis_url: str, prefix: str) -> None:
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix, ttl_seconds=0.5, refresh_ttl_on_read=True)
+    plain = cp.with_ttl(0.5)
+    plain._refresh = False
+    cp.save("read", 1)
+    plain.save("unread", 1)
+    for _ in range(5):
+        time.sleep(0.2)
+        assert cp.load("read") is not None
+    assert plain.load("unread") is None
+    time.sleep(0.8)
+    assert cp.load("read") is None
+    cp.close()
+
+
+def test_compression_shrinks_memory_usage(redis_url: str, prefix: str, real_client: Any) -> None:
+    state = {"messages": [{"role": "user", "content": f"order {i} is pending shipment " * 20} for i in range(200)]}
+    on = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
+    off = RedisCheckpointer.from_url(redis_url, key_prefix=prefix, compression=None)
+    on.save("on", state)
+    off.save("off", state)
+    used_on = real_client.memory_usage(on.keys("on").thread, samples=0)
+    used_off = real_client.memory_usage(off.keys("off").thread, samples=0)
+    assert used_on * 3 < used_off, (used_on, used_off)
+    assert on.load("off").state == off.load("on").state == state  # type: ignore[union-attr]
+
+
+def test_noscript_after_script_flush(rcp: RedisCheckpointer, real_client: Any) -> None:
+    m = rcp.save("t", 1)
+    real_client.script_flush()
+    assert real_client.script_exists(rcp._scripts.save.sha) == [False]
+    assert rcp.load("t").id == m.id  # type: ignore[union-attr]
+    assert rcp.list("t")[0].id == m.id
+    assert rcp.save("t", 2).parent_id == m.id
+    assert real_client.script_exists(rcp._scripts.save.sha) == [True]
+
+
+@pytest.fixture
+def fault_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    yield server
+    server.close()
+
+
+def test_lost_reply_is_not_saved_twice(fault_server: RedisServer, prefix: str) -> None:
+    """DEBUG SLEEP outlasts the socket timeout: redis-py re-sends the save; one entry results."""
+    admin = redis.Redis(port=fault_server.port)
+    cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, socket_timeout=0.4)
+    first = cp.save("t", 0)
+    calls = evalsha_calls(admin)
+    sleeper = threading.Thread(target=lambda: redis.Redis(port=fault_server.port).execute_command("DEBUG", "SLEEP", 1.5))
+    sleeper.start()
+    time.sleep(0.1)
+    second = cp.save("t", 1, expected_id=first.id)  # compare-and-set must survive the replay too
+    sleeper.join()
+    assert evalsha_calls(admin) - calls >= 2, "the save was not re-sent: the test proved nothing"
+    assert second.parent_id == first.id
+    assert chain_ok(cp, "t") == [first.id, second.id]
+    assert cp.load("t").state == 1  # type: ignore[union-attr]
+    cp.close()
+
+
+def test_paused_writes_time_out_or_save_once(fault_server: RedisServer, prefix: str) -> None:
+    admin = redis.Redis(port=fault_server.port)
+    cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, socket_timeout=0.3)
+    admin.execute_command("CLIENT", "PAUSE", 1000, "WRITE")
+    m = cp.save("t", 1)
+    assert chain_ok(cp, "t") == [m.id]
+    cp.close()
+
+
+def test_restart_with_aof_loses_no_acknowledged_save(prefix: str) -> None:
+    server = RedisServer("--appendonly", "yes", "--appendfsync", "always")
+    try:
+        cp = RedisCheckpointer.from_url(server.url, key_prefix=prefix, socket_timeout=1)
+        acked: List[str] = []
+        errors: List[BaseException] = []
+        stop = threading.Event()
+
+        def writer() -> None:
+            i = 0
+            while not stop.is_set():
+                try:
+                    acked.append(cp.save("t", i).id)
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+                    return
+                i += 1
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        time.sleep(0.5)
+        server.kill()  # kill -9: nothing is flushed on the way out
+        time.sleep(0.3)
+        server.start()
+        time.sleep(0.5)
+        stop.set()
+        thread.join()
+        assert not errors, errors
+        ids = chain_ok(cp, "t")
+        assert set(acked) <= set(ids)
+        assert len(ids) - len(acked) <= 1  # at most the save in flight when the server died
+        cp.close()
+    finally:
+        server.close()
+
+
+def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisServer, prefix: str) -> None:
+    admin = redis.Redis(port=fault_server.port)
+    cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix)
+    kept = cp.save("kept", {"v": 1})
+    for i in range(200):
+        admin.set(f"filler:{i}", b"x" * 10_000)
+    admin.config_set("maxmemory-policy", "noeviction")
+    # below what is used: the server is over maxmemory until the filler goes
+    admin.config_set("maxmemory", int(admin.info("memory")["used_memory"]) - 500_000)
+    with pytest.raises(redis.exceptions.OutOfMemoryError):
+        admin.set("one-more", b"x")
+    with pytest.raises(StorageError, match="OutOfMemoryError|OOM") as err:
+        cp.save("new", {"v": 2})
+    assert err.value.operation == "save" and err.value.thread_id == "new"
+    assert admin.exists(*cp.keys("new")) == 0
+    with pytest.raises(StorageError):
+        cp.save("kept", {"v": 3})
+    assert cp.load("kept").id == kept.id  # type: ignore[union-attr]  # reads still work
+    assert [m.id for m in cp.list("kept")] == [kept.id]
+    admin.config_set("maxmemory", 0)
+    cp.close()
+
+
+def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str) -> None:
+    server = RedisServer()
+    url = server.url
+    server.close()
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    cp = RedisCheckpointer.from_url(url, key_prefix=prefix, retry=Retry(NoBackoff(), 1))
+    with pytest.raises(StorageError) as err:
+        cp.save("t", 1)
+    assert err.value.operation == "save" and "save of thread 't'" in str(err.value)
+    assert isinstance(err.value.__cause__, redis.ConnectionError)
+    with pytest.raises(StorageError, match="load"):
+        cp.load("t")
