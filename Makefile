@@ -20,6 +20,7 @@ install: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	sh scripts/ensure-redis-server
+	$(PY) -m mypy redis_checkpoint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(VENV)/.installed

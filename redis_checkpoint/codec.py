@@ -107,7 +107,7 @@ class Codec:
                 f"{what} encodes to {len(body)} bytes, over max_state_size={self.max_state_size}"
             )
         if self.compression is not None and len(body) >= self.compression_threshold:
-            packed = snappy.compress(body)
+            packed: bytes = snappy.compress(body)
             if len(packed) < len(body):
                 return _HEADERS[SNAPPY] + packed
         return _HEADERS[RAW] + body

@@ -35,7 +35,7 @@ def connect(
     socket_connect_timeout: Optional[float] = 5.0,
     retry: Optional[Retry] = None,
     **connection_kwargs: Any,
-) -> "redis.Redis[bytes]":
+) -> redis.Redis:
     """A ``redis.Redis`` on a ``BlockingConnectionPool`` built from ``url``."""
     if not isinstance(url, str) or not url:
         raise ValueError("url must be a non-empty redis:// or rediss:// URL")

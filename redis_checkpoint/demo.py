@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import shutil
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import ConflictError, RedisCheckpointer
 
@@ -26,7 +26,7 @@ def advance(cp: RedisCheckpointer, thread_id: str, worker: str) -> None:
     """Load the latest state, do one step, save it only if nobody else did meanwhile."""
     while True:
         latest = cp.load(thread_id)
-        state = latest.state if latest else {"steps": [], "done": False}
+        state: Dict[str, Any] = latest.state if latest else {"steps": [], "done": False}
         if state["done"]:
             return
         state["steps"].append(f"step {len(state['steps']) + 1} by {worker}")
@@ -83,7 +83,7 @@ def run(make: Callable[[], RedisCheckpointer], use_processes: bool) -> None:
           f"{len(cp.list(THREADS[1]))} entries in its history")
 
 
-def main(argv: Optional[list] = None) -> None:
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("REDIS_CHECKPOINT_URL") or os.environ.get("REDIS_URL"))
     args = parser.parse_args(argv)

@@ -30,7 +30,7 @@ class Scripts(NamedTuple):
 
 def source(name: str) -> bytes:
     """The text of ``lua/<name>.lua`` as shipped in the package."""
-    return resources.files(__package__).joinpath("lua", f"{name}.lua").read_bytes()
+    return resources.files(__package__).joinpath("lua").joinpath(f"{name}.lua").read_bytes()
 
 
 def _build(strip_flags: bool) -> Scripts:
