@@ -15,7 +15,7 @@ forks works in every child.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
@@ -29,16 +29,24 @@ def default_retry() -> Retry:
 def connect(
     url: str,
     *,
+    cluster: Optional[bool] = None,
     max_connections: int = 50,
     pool_timeout: Optional[float] = 20.0,
     socket_timeout: Optional[float] = 5.0,
     socket_connect_timeout: Optional[float] = 5.0,
     retry: Optional[Retry] = None,
     **connection_kwargs: Any,
-) -> redis.Redis:
-    """A ``redis.Redis`` on a ``BlockingConnectionPool`` built from ``url``."""
+) -> Union[redis.Redis, redis.RedisCluster]:
+    """A client on blocking pools built from ``url``.
+
+    ``cluster=None`` asks the server (``INFO cluster``) whether it is a cluster
+    node and returns a ``redis.RedisCluster`` if so, else a ``redis.Redis``;
+    ``True``/``False`` force the choice.
+    """
     if not isinstance(url, str) or not url:
         raise ValueError("url must be a non-empty redis:// or rediss:// URL")
+    if cluster not in (None, True, False):
+        raise TypeError("cluster must be None, True or False")
     kwargs: Dict[str, Any] = dict(
         max_connections=max_connections,
         timeout=pool_timeout,
@@ -48,11 +56,26 @@ def connect(
     )
     kwargs.update(connection_kwargs)
     pool = redis.BlockingConnectionPool.from_url(url, **kwargs)
-    return redis.Redis(connection_pool=pool)
+    client = redis.Redis(connection_pool=pool)
+    if cluster is None:
+        try:
+            cluster = bool(client.info("cluster").get("cluster_enabled"))
+        except BaseException:
+            pool.disconnect()
+            raise
+    if not cluster:
+        return client
+    pool.disconnect()
+    return redis.RedisCluster.from_url(
+        url, connection_pool_class=redis.BlockingConnectionPool, **kwargs
+    )
 
 
 def describe(client: Any) -> str:
     """``host:port/db`` of a client, for reprs and messages: never credentials."""
+    if isinstance(client, redis.RedisCluster):
+        node = client.get_default_node()  # type: ignore[no-untyped-call]
+        return f"cluster {node.host}:{node.port}" if node else "cluster"
     pool = getattr(client, "connection_pool", None)
     kw = getattr(pool, "connection_kwargs", None) or {}
     if "path" in kw:

@@ -67,16 +67,17 @@ class RedisCheckpointer(Checkpointer):
     def from_url(cls, url: str, **options: Any) -> "RedisCheckpointer":
         """Connect to ``url`` on a bounded blocking pool (see ``connection.connect``).
 
-        Pool and socket options (``max_connections``, ``pool_timeout``,
-        ``socket_timeout``, ``retry``, ...) go to the pool; the rest to the
-        checkpointer.
+        ``cluster=None`` (default) detects a Redis Cluster node and builds a
+        ``redis.RedisCluster``; ``True``/``False`` force it. Pool and socket
+        options (``max_connections``, ``pool_timeout``, ``socket_timeout``,
+        ``retry``, ...) go to the pool; the rest to the checkpointer.
         """
         mine = {k: options.pop(k) for k in _OWN_OPTIONS if k in options}
         client = connect(url, **options)
         try:
             cp = cls(client, **mine)
         except BaseException:
-            client.connection_pool.disconnect()
+            client.close()
             raise
         cp._owns_client = True
         return cp
@@ -224,7 +225,7 @@ class RedisCheckpointer(Checkpointer):
     def close(self) -> None:
         """Disconnect the pool if this checkpointer created it (``from_url``)."""
         if self._owns_client:
-            self._client.close()
+            self._client.close()  # RedisCluster.close() disconnects every node
             pool = getattr(self._client, "connection_pool", None)
             if pool is not None:
                 pool.disconnect()

@@ -10,7 +10,7 @@ import redis
 
 from redis_checkpoint import RedisCheckpointer
 
-from redis_checkpoint.testing import RedisServer, docker_answers
+from redis_checkpoint.testing import RedisClusterServers, RedisServer, docker_answers
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +44,23 @@ def local_server() -> Iterator[RedisServer]:
         server.close()
 
 
+@pytest.fixture(scope="session")
+def cluster_servers() -> Iterator[RedisClusterServers]:
+    """3 primaries + 3 replicas on loopback, created once per session (per xdist worker)."""
+    servers = RedisClusterServers()
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
+@pytest.fixture
+def cluster_client(cluster_servers: RedisClusterServers) -> Iterator["redis.RedisCluster"]:
+    client = redis.RedisCluster.from_url(cluster_servers.url)
+    yield client
+    client.close()
+
+
 @pytest.fixture
 def prefix() -> str:
     """A key prefix of this test's own: tests (and xdist workers) never share keys."""
@@ -57,11 +74,19 @@ def real_client(redis_url: str) -> Iterator["redis.Redis[bytes]"]:
     client.close()
 
 
-@pytest.fixture(params=["fakeredis", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "fakeredis",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.cluster]),
+    ]
+)
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The contract tests run on fakeredis (fast unit layer) and on a real server."""
+    """The contract tests run on fakeredis (fast unit layer), one real server and a cluster."""
     if request.param == "fakeredis":
         c: Any = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    elif request.param == "cluster":
+        c = redis.RedisCluster.from_url(request.getfixturevalue("cluster_servers").url)
     else:
         c = redis.Redis.from_url(request.getfixturevalue("redis_url"))
     yield c

@@ -1,0 +1,72 @@
+"""Redis Cluster specifics (the contract tests also run on the cluster via the client fixture)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis
+
+from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint.testing import RedisClusterServers, RedisServer
+
+from .test_contract import TRICKY_IDS
+
+pytestmark = [pytest.mark.redis, pytest.mark.cluster]
+
+
+def test_every_key_of_a_thread_is_in_one_slot(cluster_client: Any, prefix: str) -> None:
+    cp = RedisCheckpointer(cluster_client, key_prefix=prefix)
+    node = cluster_client.get_default_node()
+    for tid in TRICKY_IDS + [f"user:{i}" for i in range(50)] + ["{x}:{y}", "a:{b", "}{"]:
+        slots = {cluster_client.execute_command("CLUSTER KEYSLOT", k, target_nodes=node) for k in cp.keys(tid)}
+        assert len(slots) == 1, (tid, cp.keys(tid))
+        cp.save(tid, {"tid": tid})  # and the script runs: no CROSSSLOT
+        assert cp.load(tid).state == {"tid": tid}  # type: ignore[union-attr]
+
+
+def test_threads_spread_over_every_primary(cluster_client: Any, prefix: str) -> None:
+    cp = RedisCheckpointer(cluster_client, key_prefix=prefix)
+    for i in range(60):
+        cp.save(f"spread-{i}", i)
+    nodes = {cluster_client.get_node_from_key(cp.keys(f"spread-{i}").thread).name for i in range(60)}
+    assert len(nodes) == 3
+
+
+def test_from_url_detects_a_cluster(cluster_servers: RedisClusterServers, redis_url: str, prefix: str) -> None:
+    with RedisCheckpointer.from_url(cluster_servers.url, key_prefix=prefix) as cp:
+        assert isinstance(cp.client, redis.RedisCluster)
+        assert cp.save("t", 1).parent_id is None
+        assert "cluster" in repr(cp)
+    with RedisCheckpointer.from_url(redis_url, key_prefix=prefix) as cp:
+        assert isinstance(cp.client, redis.Redis)
+    with RedisCheckpointer.from_url(cluster_servers.url, key_prefix=prefix, cluster=True) as cp:
+        assert isinstance(cp.client, redis.RedisCluster)
+        assert cp.load("t").state == 1  # type: ignore[union-attr]
+    with pytest.raises(TypeError, match="cluster"):
+        RedisCheckpointer.from_url(redis_url, cluster="yes")
+
+
+def test_noscript_on_every_node_is_recovered(cluster_client: Any, prefix: str) -> None:
+    cp = RedisCheckpointer(cluster_client, key_prefix=prefix)
+    for i in range(20):
+        cp.save(f"n{i}", 0)
+    cluster_client.execute_command("SCRIPT FLUSH", target_nodes=cluster_client.ALL_NODES)
+    assert cluster_client.script_exists(cp._scripts.save.sha) == [False]
+    for i in range(20):
+        assert cp.save(f"n{i}", 1).parent_id is not None
+        assert len(cp.list(f"n{i}")) == 2
+
+
+def test_scripts_are_cached_per_cluster_client(cluster_client: Any, prefix: str) -> None:
+    a = RedisCheckpointer(cluster_client, key_prefix=prefix)
+    b = RedisCheckpointer(cluster_client, key_prefix=prefix + "b")
+    assert a._scripts is b._scripts and a.with_ttl(5)._scripts is a._scripts
+
+
+def test_a_single_server_is_not_taken_for_a_cluster(prefix: str) -> None:
+    server = RedisServer()
+    try:
+        with RedisCheckpointer.from_url(server.url, key_prefix=prefix) as cp:
+            assert not isinstance(cp.client, redis.RedisCluster)
+    finally:
+        server.close()
