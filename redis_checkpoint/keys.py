@@ -78,6 +78,40 @@ def unescape(escaped: str) -> str:
     return "".join(out)
 
 
+def escape_glob(glob: str) -> str:
+    """Turn a glob over thread ids into one over escaped ids.
+
+    ``*``, ``?`` and ``[...]`` keep their meaning; every other character
+    (``\\x`` included, which stands for a literal ``x``) is escaped as in a key.
+    """
+    out, i = [], 0
+    while i < len(glob):
+        c = glob[i]
+        if c == "\\" and i + 1 < len(glob):
+            out.append(escape(glob[i + 1]))
+            i += 2
+        elif c in "*?":
+            out.append(c)
+            i += 1
+        elif c == "[":
+            end = glob.find("]", i + 1)
+            if end == -1:
+                out.append(escape(c))
+                i += 1
+            else:
+                # a class matches one character; escaped characters span 3, so keep
+                # only classes of characters that escaping leaves alone
+                body = glob[i + 1 : end]
+                if any(ch in _ESCAPED for ch in body):
+                    raise ValueError("match: a [...] class may not contain % { } * ? [ ] or \\")
+                out.append(glob[i : end + 1])
+                i = end + 1
+        else:
+            out.append(escape(c))
+            i += 1
+    return "".join(out)
+
+
 def thread_keys(key_prefix: str, thread_id: str) -> ThreadKeys:
     """Build every key of ``thread_id``. Nothing else in the package builds keys."""
     base = f"{key_prefix}:{{{thread_id.translate(_ESCAPE_TABLE)}}}:"

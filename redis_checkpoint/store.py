@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import copy
 import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import redis
 
 from . import keys as _keys
 from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
 from .codec import DEFAULT_MAX_STATE_SIZE, Codec
+from .cluster import scan_keys, track
 from .connection import connect, describe
 from .errors import (
     CheckpointNotFoundError,
@@ -62,6 +63,7 @@ class RedisCheckpointer(Checkpointer):
         self._keep = max_checkpoints or 0
         self._codec = Codec(compression, compression_threshold, max_state_size)
         self._scripts = scripts_for(client)
+        track(client)  # RedisCluster: fork safety (see cluster.py)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> "RedisCheckpointer":
@@ -219,6 +221,22 @@ class RedisCheckpointer(Checkpointer):
                 break
             cursor = last.decode()
         return out
+
+    def threads(self, match: str = "*") -> Iterator[str]:
+        """Every thread id under this prefix, scanning every primary of a cluster.
+
+        ``match`` is a glob (``*``, ``?``, ``[...]``) over thread ids. Uses SCAN,
+        never KEYS; a thread saved or deleted during the scan may or may not appear.
+        """
+        if not isinstance(match, str) or not match:
+            raise ValueError("match must be a non-empty glob pattern")
+        pattern = _keys.thread_pattern(self._prefix, _keys.escape_glob(match))
+        start = len(self._prefix) + 2
+        try:
+            for key in scan_keys(self._client, pattern):
+                yield _keys.unescape(key.decode()[start : -len(":thread") - 1])
+        except redis.RedisError as exc:
+            raise _storage_error("threads", match, exc) from exc
 
     # -- plumbing ----------------------------------------------------------
 

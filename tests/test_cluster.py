@@ -70,3 +70,50 @@ def test_a_single_server_is_not_taken_for_a_cluster(prefix: str) -> None:
             assert not isinstance(cp.client, redis.RedisCluster)
     finally:
         server.close()
+
+
+def test_threads_scans_every_primary(cluster_client: Any, prefix: str) -> None:
+    cp = RedisCheckpointer(cluster_client, key_prefix=prefix)
+    tids = {f"thread-{i}" for i in range(60)}
+    for tid in tids:
+        cp.save(tid, 1)
+    assert set(cp.threads()) == tids
+    assert set(cp.threads("thread-1*")) == {t for t in tids if t.startswith("thread-1")}
+
+
+def _child_saves(cp: RedisCheckpointer, n: int, out: Any) -> None:
+    out.put([cp.save(f"fork-{n}-{i}", i).id for i in range(5)])
+
+
+def test_fork_during_topology_refresh_never_hangs(cluster_servers: RedisClusterServers, prefix: str) -> None:
+    import multiprocessing
+    import threading
+
+    cp = RedisCheckpointer.from_url(cluster_servers.url, key_prefix=prefix)
+    cp.save("parent", 1)
+    stop = threading.Event()
+
+    def refresh() -> None:
+        while not stop.is_set():
+            cp.client.nodes_manager.initialize()
+
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    try:
+        procs = []
+        for n in range(20):  # without the at-fork lock handling about 1 in 30 children hung
+            p = ctx.Process(target=_child_saves, args=(cp, n, out))
+            p.start()
+            procs.append(p)
+        results = [out.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(30)
+            assert p.exitcode == 0
+    finally:
+        stop.set()
+        refresher.join()
+    assert all(len(r) == 5 for r in results)
+    assert len(list(cp.threads("fork-*"))) == 100
+    cp.close()

@@ -312,3 +312,19 @@ def test_value_types_and_base_class(cp: RedisCheckpointer) -> None:
     with cp as same:
         assert same is cp
     assert "password" not in repr(cp)
+
+
+def test_threads_lists_every_thread_by_glob(cp: RedisCheckpointer) -> None:
+    tids = ["a", "ab", "{x}", "a*b", "user:1", "user:22", "ü"]
+    for tid in tids:
+        cp.save(tid, 1)
+        cp.save(tid, 2)
+    assert sorted(cp.threads()) == sorted(tids)
+    assert sorted(cp.threads("a*")) == ["a", "a*b", "ab"]
+    assert sorted(cp.threads("a\\*b")) == ["a*b"]  # an escaped glob character is literal
+    assert sorted(cp.threads("{*")) == ["{x}"]
+    assert sorted(cp.threads("user:[0-9]")) == ["user:1"]
+    other = RedisCheckpointer(cp.client, key_prefix=cp.key_prefix + "x")
+    assert list(other.threads()) == []
+    with pytest.raises(ValueError, match="match"):
+        list(cp.threads(""))

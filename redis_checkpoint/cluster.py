@@ -1,0 +1,68 @@
+"""What Redis Cluster needs beyond a single server: fork safety and per-primary scans.
+
+redis-py's node pools notice a fork and reconnect in the child, but
+``RedisCluster`` guards its topology with two locks (``_initialization_lock``
+and ``_lock``) that a fork can copy *while held*: a child forked during a
+topology refresh would then wait forever on its first command. So, as a
+timeline, for every cluster client a checkpointer uses:
+
+1. before ``fork()``, the forking thread takes both locks, in redis-py's own
+   order, waiting for any refresh in flight to finish;
+2. the fork happens with no refresh in progress;
+3. parent and child each release both locks; the child's node pools then
+   open their own connections on first use.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import weakref
+from typing import Any, Iterator, List
+
+import redis
+
+_tracked: "weakref.WeakSet[Any]" = weakref.WeakSet()
+_held: List[Any] = []
+_registered = False
+_guard = threading.Lock()
+
+
+def _locks(client: Any) -> List[Any]:
+    manager = getattr(client, "nodes_manager", None)
+    found = [getattr(manager, "_initialization_lock", None), getattr(client, "_lock", None)]
+    return [lock for lock in found if lock is not None]
+
+
+def _before_fork() -> None:
+    for client in list(_tracked):
+        for lock in _locks(client):
+            lock.acquire()
+            _held.append(lock)
+
+
+def _after_fork() -> None:
+    while _held:
+        _held.pop().release()
+
+
+def track(client: Any) -> None:
+    """Make ``client`` (a ``redis.RedisCluster``) safe to use across ``fork()``."""
+    global _registered
+    if not isinstance(client, redis.RedisCluster):
+        return
+    with _guard:
+        if not _registered and hasattr(os, "register_at_fork"):
+            os.register_at_fork(
+                before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork
+            )
+            _registered = True
+        _tracked.add(client)
+
+
+def scan_keys(client: Any, pattern: str, count: int = 1000) -> Iterator[bytes]:
+    """SCAN every primary of a cluster (or the one server) for ``pattern``; never KEYS."""
+    if isinstance(client, redis.RedisCluster):
+        for node in client.get_primaries():  # type: ignore[no-untyped-call]
+            yield from node.redis_connection.scan_iter(match=pattern, count=count)
+    else:
+        yield from client.scan_iter(match=pattern, count=count)
