@@ -69,13 +69,20 @@ class RedisCheckpointer(Checkpointer):
     def from_url(cls, url: str, **options: Any) -> "RedisCheckpointer":
         """Connect to ``url`` on a bounded blocking pool (see ``connection.connect``).
 
-        ``cluster=None`` (default) detects a Redis Cluster node and builds a
-        ``redis.RedisCluster``; ``True``/``False`` force it. Pool and socket
+        ``cluster=None`` (default) asks the server whether it is a Redis Cluster
+        node (so the server must answer now: :class:`StorageError` otherwise) and
+        builds a ``redis.RedisCluster`` if so; ``True``/``False`` force the choice
+        and connect lazily. Pool and socket
         options (``max_connections``, ``pool_timeout``, ``socket_timeout``,
         ``retry``, ...) go to the pool; the rest to the checkpointer.
         """
         mine = {k: options.pop(k) for k in _OWN_OPTIONS if k in options}
-        client = connect(url, **options)
+        try:
+            client = connect(url, **options)
+        except redis.RedisError as exc:  # cluster=None asks the server at once
+            raise StorageError(
+                f"connect failed: {type(exc).__name__}: {exc}", operation="connect"
+            ) from exc
         try:
             cp = cls(client, **mine)
         except BaseException:

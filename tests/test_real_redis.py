@@ -185,7 +185,10 @@ def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str) -> None
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    cp = RedisCheckpointer.from_url(url, key_prefix=prefix, retry=Retry(NoBackoff(), 1))
+    with pytest.raises(StorageError, match="connect failed") as err:
+        RedisCheckpointer.from_url(url, key_prefix=prefix, retry=Retry(NoBackoff(), 1))
+    assert err.value.operation == "connect"
+    cp = RedisCheckpointer.from_url(url, key_prefix=prefix, retry=Retry(NoBackoff(), 1), cluster=False)
     with pytest.raises(StorageError) as err:
         cp.save("t", 1)
     assert err.value.operation == "save" and "save of thread 't'" in str(err.value)
