@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import copy
 import datetime
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import redis
+from redis.commands.core import Script
 
 from . import keys as _keys
 from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
@@ -149,13 +150,8 @@ class RedisCheckpointer(Checkpointer):
         else:
             mode, expected = "1", validate_id(expected_id, "expected_id")
         blob = self._codec.encode(state)
-        status, rec = self._run(
-            "save",
-            thread_id,
-            self._scripts.save,
-            keys,
-            (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep),
-        )
+        args = (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep)
+        status, rec = self._run("save", thread_id, self._scripts.save, keys, args)
         if status == -1:
             raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)
         created, size, parent, stored_meta = _parse_record(rec)
@@ -165,10 +161,7 @@ class RedisCheckpointer(Checkpointer):
 
     def delete_thread(self, thread_id: str) -> bool:
         keys = self.keys(thread_id)
-        try:
-            return bool(self._client.unlink(*keys))
-        except redis.RedisError as exc:
-            raise _storage_error("delete_thread", thread_id, exc) from exc
+        return bool(self._run("delete_thread", thread_id, self._client.unlink, *keys))
 
     # -- reads -------------------------------------------------------------
 
@@ -176,9 +169,7 @@ class RedisCheckpointer(Checkpointer):
         keys = self.keys(thread_id)
         cid = "" if checkpoint_id is None else validate_id(checkpoint_id)
         if self._refresh and self._ttl_ms:
-            reply = self._run(
-                "load", thread_id, self._scripts.load_touch, keys, (cid, self._ttl_ms)
-            )
+            reply = self._run("load", thread_id, self._scripts.load_touch, keys, (cid, self._ttl_ms))
         else:
             reply = self._run("load", thread_id, self._scripts.load, (keys.thread,), (cid,))
         if reply is None:
@@ -261,10 +252,17 @@ class RedisCheckpointer(Checkpointer):
             f"ttl_seconds={self.ttl_seconds!r})"
         )
 
-    def _run(self, op: str, thread_id: str, script: Any, keys: Sequence[str], args: Tuple[Any, ...]) -> Any:
-        """The one place Redis errors are turned into :class:`StorageError`."""
+    def _run(self, op: str, thread_id: str, call: Any, *args: Any) -> Any:
+        """Run a script (or a client method) on our client.
+
+        The one place Redis errors are turned into :class:`StorageError`
+        (``threads``, a generator, wraps its scan with the same helper).
+        """
         try:
-            return script(keys, args, client=self._client)
+            if isinstance(call, Script):
+                keys, script_args = args
+                return call(keys, script_args, client=self._client)
+            return call(*args)
         except redis.RedisError as exc:
             raise _storage_error(op, thread_id, exc) from exc
 
