@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo bench bench-micro clean
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,6 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+
+bench-micro: $(VENV)/.installed
+	$(PY) -m pytest benchmarks/test_codec_micro.py -m benchmark -p no:xdist
