@@ -25,7 +25,7 @@ import cbor2
 import cramjam
 import snappy
 
-from .errors import CorruptCheckpointError, SerializationError
+from .errors import CorruptCheckpointError, SerializationError, check_int
 
 MAGIC = 0x52
 VERSION = 1
@@ -88,8 +88,8 @@ class Codec:
     ) -> None:
         if compression not in ("snappy", None):
             raise ValueError(f"compression must be 'snappy' or None, not {compression!r}")
-        _check_int("compression_threshold", compression_threshold, 0)
-        _check_int("max_state_size", max_state_size, 1)
+        check_int("compression_threshold", compression_threshold, 0)
+        check_int("max_state_size", max_state_size, 1)
         self.compression = compression
         self.compression_threshold = compression_threshold
         self.max_state_size = max_state_size
@@ -145,9 +145,3 @@ class Codec:
         except Exception as exc:  # any decoder failure is corruption, never a crash
             raise CorruptCheckpointError(f"cannot decode: {type(exc).__name__}: {exc}") from exc
 
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")

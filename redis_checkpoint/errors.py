@@ -9,6 +9,20 @@ from __future__ import annotations
 from typing import Optional
 
 
+def check_int(name: str, value: object, minimum: int, optional: bool = False) -> None:
+    """Raise ``TypeError``/``ValueError`` naming ``name`` unless ``value`` is an int >= ``minimum``.
+
+    ``bool`` is refused; ``optional=True`` also accepts ``None``.
+    """
+    if value is None and optional:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        kind = "an int or None" if optional else "an int"
+        raise TypeError(f"{name} must be {kind}, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
 class CheckpointError(Exception):
     """Root of the library's errors.
 

@@ -118,6 +118,14 @@ def thread_keys(key_prefix: str, thread_id: str) -> ThreadKeys:
     return ThreadKeys(*(base + s for s in SUFFIXES))
 
 
+def thread_id_of(key_prefix: str, thread_key: str) -> str:
+    """Inverse of ``thread_keys(key_prefix, tid).thread``: the thread id in that key."""
+    head, tail = f"{key_prefix}:{{", "}:" + SUFFIXES[0]
+    if not (thread_key.startswith(head) and thread_key.endswith(tail)):
+        raise ValueError(f"not a thread key under prefix {key_prefix!r}: {thread_key!r}")
+    return unescape(thread_key[len(head) : -len(tail)])
+
+
 def thread_pattern(key_prefix: str, escaped_glob: str = "*") -> str:
     """SCAN pattern matching the ``thread`` key of every thread (for operators).
 

@@ -18,6 +18,7 @@ from .errors import (
     ConflictError,
     CorruptCheckpointError,
     StorageError,
+    check_int,
 )
 from .ids import new_id, validate_id
 from .scripts import scripts_for
@@ -55,12 +56,7 @@ class RedisCheckpointer(Checkpointer):
         self._prefix = _keys.validate_prefix(key_prefix)
         self._ttl_ms = _ttl_ms(ttl_seconds)
         self._refresh = bool(refresh_ttl_on_read)
-        if max_checkpoints is not None and (
-            not isinstance(max_checkpoints, int) or isinstance(max_checkpoints, bool)
-        ):
-            raise TypeError("max_checkpoints must be an int or None")
-        if max_checkpoints is not None and max_checkpoints < 1:
-            raise ValueError(f"max_checkpoints must be >= 1, got {max_checkpoints}")
+        check_int("max_checkpoints", max_checkpoints, 1, optional=True)
         self._keep = max_checkpoints or 0
         self._codec = Codec(compression, compression_threshold, max_state_size)
         self._scripts = scripts_for(client)
@@ -193,11 +189,7 @@ class RedisCheckpointer(Checkpointer):
         Raises :class:`CheckpointNotFoundError` when ``before`` is not in the history.
         """
         keys = self.keys(thread_id)
-        if limit is not None:
-            if not isinstance(limit, int) or isinstance(limit, bool):
-                raise TypeError(f"limit must be an int or None, not {type(limit).__name__}")
-            if limit < 0:
-                raise ValueError(f"limit must be >= 0, got {limit}")
+        check_int("limit", limit, 0, optional=True)
         cursor = "" if before is None else validate_id(before, "before")
         out: List[CheckpointMetadata] = []
         while limit is None or len(out) < limit:
@@ -229,10 +221,9 @@ class RedisCheckpointer(Checkpointer):
         if not isinstance(match, str) or not match:
             raise ValueError("match must be a non-empty glob pattern")
         pattern = _keys.thread_pattern(self._prefix, _keys.escape_glob(match))
-        start = len(self._prefix) + 2
         try:
             for key in scan_keys(self._client, pattern):
-                yield _keys.unescape(key.decode()[start : -len(":thread") - 1])
+                yield _keys.thread_id_of(self._prefix, key.decode())
         except redis.RedisError as exc:
             raise _storage_error("threads", match, exc) from exc
 

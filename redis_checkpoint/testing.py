@@ -135,12 +135,12 @@ class RedisClusterServers:
         self.nodes: List[RedisServer] = []
         try:
             for _ in range(primaries * 2):
+                # nodes.conf lands in each node's own --dir
                 node = RedisServer(
                     "--cluster-enabled", "yes",
                     "--cluster-node-timeout", "2000",
                     "--repl-diskless-sync-delay", "0",
                 )
-                node.extra += ["--cluster-config-file", os.path.join(node.dir, "nodes.conf")]
                 self.nodes.append(node)
             subprocess.run(
                 [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),

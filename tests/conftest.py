@@ -35,16 +35,6 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def local_server() -> Iterator[RedisServer]:
-    """A redis-server process this session owns, for tests that stop, pause or restart it."""
-    server = RedisServer()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-@pytest.fixture(scope="session")
 def cluster_servers() -> Iterator[RedisClusterServers]:
     """3 primaries + 3 replicas on loopback, created once per session (per xdist worker)."""
     servers = RedisClusterServers()

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from redis.crc import key_slot
 
-from redis_checkpoint.keys import escape, thread_keys, thread_pattern, unescape
+from redis_checkpoint.keys import escape, thread_id_of, thread_keys, thread_pattern, unescape
 
 ids = st.text(min_size=1, max_size=64)
 
@@ -20,6 +20,11 @@ def test_every_key_of_a_thread_hashes_to_one_slot(tid: str) -> None:
 def test_distinct_threads_share_no_key(a: str, b: str) -> None:
     if a != b:
         assert not set(thread_keys("p", a)) & set(thread_keys("p", b))
+
+
+@given(ids)
+def test_thread_id_is_read_back_from_its_key(tid: str) -> None:
+    assert thread_id_of("p:x", thread_keys("p:x", tid).thread) == tid
 
 
 @given(ids)
