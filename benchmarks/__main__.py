@@ -54,6 +54,8 @@ def interleaved(pair: Dict[str, Op], rounds: int, ops: int) -> Dict[str, Dict[st
 
 def bench_size(client: Any, size: int, rounds: int, ops: int, threads: int = 100) -> Dict[str, Any]:
     prefix = f"bench{size}"
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):  # a previous run's keys
+        client.unlink(key)
     cp = RedisCheckpointer(client, key_prefix=prefix)
     state = conversation(size)
     blob = Codec().encode(state)

@@ -98,7 +98,8 @@ class Codec:
         """CBOR-encode ``value`` and frame it. Raises :class:`SerializationError`."""
         try:
             body = cbor2.dumps(value, default=_refuse_type)
-            if _SUSPECT[0] in body or _SUSPECT[1] in body:
+            # one-byte search first: it is memchr-fast, the two-byte ones are not
+            if b"\xd8" in body and (_SUSPECT[0] in body or _SUSPECT[1] in body):
                 body = cbor2.dumps(value, encoders=_STRICT_ENCODERS, default=_refuse_type)
         except Exception as exc:  # cbor2 raises CBOREncodeError, TypeError, ValueError...
             raise SerializationError(f"{what} cannot be encoded as CBOR: {exc}") from exc

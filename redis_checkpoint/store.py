@@ -23,6 +23,7 @@ from .errors import (
 from .ids import new_id, validate_id
 from .scripts import scripts_for
 
+_LATEST = ("current", "record", "state")
 PAGE = 1000  # list() reads long histories in pages of this many entries
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -166,8 +167,12 @@ class RedisCheckpointer(Checkpointer):
         cid = "" if checkpoint_id is None else validate_id(checkpoint_id)
         if self._refresh and self._ttl_ms:
             reply = self._run("load", thread_id, self._scripts.load_touch, keys, (cid, self._ttl_ms))
-        else:
+        elif cid:
             reply = self._run("load", thread_id, self._scripts.load, (keys.thread,), (cid,))
+        else:  # the latest: fixed fields, one plain HMGET (see save.lua)
+            reply = self._run("load", thread_id, self._client.hmget, keys.thread, _LATEST)
+            if reply[0] is None or reply[1] is None or reply[2] is None:
+                reply = None
         if reply is None:
             return None
         raw_id, rec, blob = reply

@@ -257,14 +257,19 @@ def test_client_must_return_bytes() -> None:
 
 def test_corrupt_blob_names_thread_and_checkpoint(cp: RedisCheckpointer, client: Any) -> None:
     m = cp.save("t", {"ok": True})
-    client.hset(cp.keys("t").thread, f"s:{m.id}", b"R\x10\xff\xff\xff")
+    # the current checkpoint's state sits in the fixed "state" field (design.md)
+    client.hset(cp.keys("t").thread, "state", b"R\x10\xff\xff\xff")
     with pytest.raises(CorruptCheckpointError) as err:
         cp.load("t")
     assert err.value.thread_id == "t" and err.value.checkpoint_id == m.id
     assert m.id in str(err.value)
-    client.hset(cp.keys("t").thread, f"s:{m.id}", b"garbage")
-    with pytest.raises(CorruptCheckpointError, match="header"):
+    with pytest.raises(CorruptCheckpointError):
         cp.load("t", m.id)
+    cp.save("t", {"next": 1})  # m is now an older checkpoint: its state moved to s:<id>
+    client.hset(cp.keys("t").thread, f"s:{m.id}", b"garbage")
+    with pytest.raises(CorruptCheckpointError, match="header") as err:
+        cp.load("t", m.id)
+    assert err.value.checkpoint_id == m.id
 
 
 def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
@@ -272,7 +277,12 @@ def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], clien
     metas = [cp.save("t", i) for i in range(10)]
     assert [m.id for m in cp.list("t")] == [m.id for m in metas[:-4:-1]]
     fields = {f.decode() for f in client.hkeys(cp.keys("t").thread)}
-    assert fields == {"current", "seq"} | {f"{k}:{m.id}" for m in metas[-3:] for k in "ms"}
+    assert fields == (
+        {"current", "seq", "record", "state"}
+        | {f"m:{m.id}" for m in metas[-3:]}
+        | {f"s:{m.id}" for m in metas[-3:-1]}
+    )
+    assert [cp.load("t", m.id).state for m in metas[-3:]] == [7, 8, 9]
     assert cp.load("t", metas[0].id) is None
     # a lower limit trims the excess in one save
     many = make_cp(max_checkpoints=1200)
@@ -280,7 +290,8 @@ def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], clien
         many.save("big", i)
     one = make_cp(max_checkpoints=1).save("big", "last")
     assert [m.id for m in many.list("big")] == [one.id]
-    assert client.hlen(many.keys("big").thread) == 4
+    # current, seq, record, state and m:<id> of the one kept
+    assert client.hlen(many.keys("big").thread) == 5
 
 
 def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:

@@ -5,15 +5,18 @@
 -- ARGV[2] TTL in milliseconds (> 0)
 -- Returns {id, record, framed state}, or nil when there is no such checkpoint
 -- (the TTL is then left alone).
-local id = ARGV[1]
+local id, got = ARGV[1], nil
 if id == '' then
-  id = redis.call('HGET', KEYS[1], 'current')
-  if not id then
-    return false
+  got = redis.call('HMGET', KEYS[1], 'current', 'record', 'state')
+  id = got[1]
+  got = {got[2], got[3]}
+else
+  got = redis.call('HMGET', KEYS[1], 'm:' .. id, 's:' .. id, 'current')
+  if got[1] and not got[2] and got[3] == id then
+    got[2] = redis.call('HGET', KEYS[1], 'state')
   end
 end
-local got = redis.call('HMGET', KEYS[1], 'm:' .. id, 's:' .. id)
-if not got[1] or not got[2] then
+if not id or not got[1] or not got[2] then
   return false
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])

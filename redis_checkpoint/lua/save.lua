@@ -1,7 +1,10 @@
 #!lua
 -- Save one checkpoint of one thread, atomically (flags: may write, refused under OOM).
--- KEYS[1] thread hash: current, seq, and per checkpoint "m:<id>" (record)
---         and "s:<id>" (framed state)
+-- KEYS[1] thread hash: "current" (id), "seq", "record" and "state" of the current
+--         checkpoint, "m:<id>" (record) of every checkpoint and "s:<id>" (framed
+--         state) of every older one: the current state moves to "s:<id>" when
+--         superseded, so loading the latest is one plain HMGET
+--         (current, record, state) with no script
 -- KEYS[2] history zset: checkpoint id -> commit sequence
 -- ARGV[1] checkpoint id (client-generated: a replayed call finds it and writes nothing)
 -- ARGV[2] compare-and-set mode: "" none, "0" thread must be empty, "1" current must be ARGV[3]
@@ -14,7 +17,7 @@
 -- {-1, current id or nil} on a compare-and-set conflict (no write).
 -- record = "<created µs>\n<state bytes>\n<parent id>\n<framed metadata>"
 local id = ARGV[1]
-local got = redis.call('HMGET', KEYS[1], 'm:' .. id, 'current', 'seq')
+local got = redis.call('HMGET', KEYS[1], 'm:' .. id, 'current', 'seq', 'state')
 if got[1] then
   return {0, got[1]}
 end
@@ -27,8 +30,13 @@ local seq = (tonumber(got[3]) or 0) + 1
 local t = redis.call('TIME')
 local now = t[1] .. string.format('%06d', t[2])
 local rec = now .. '\n' .. #ARGV[4] .. '\n' .. (cur or '') .. '\n' .. ARGV[5]
-redis.call('HSET', KEYS[1], 'current', id, 'seq', seq,
-  'm:' .. id, rec, 's:' .. id, ARGV[4])
+if cur and got[4] then
+  redis.call('HSET', KEYS[1], 'current', id, 'seq', seq, 'record', rec, 'state', ARGV[4],
+    'm:' .. id, rec, 's:' .. cur, got[4])
+else
+  redis.call('HSET', KEYS[1], 'current', id, 'seq', seq, 'record', rec, 'state', ARGV[4],
+    'm:' .. id, rec)
+end
 redis.call('ZADD', KEYS[2], seq, id)
 if keep > 0 then
   local excess = redis.call('ZCARD', KEYS[2]) - keep
