@@ -7,6 +7,7 @@ from .errors import (
     CheckpointNotFoundError,
     ConflictError,
     CorruptCheckpointError,
+    ReplicationError,
     SerializationError,
     StorageError,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "ConflictError",
     "CorruptCheckpointError",
     "RedisCheckpointer",
+    "ReplicationError",
     "SerializationError",
     "StorageError",
 ]

@@ -1,29 +1,38 @@
-"""Building a client from a URL: a bounded blocking pool and a retry policy.
+"""Building a client from a URL: bounded blocking pools, no hidden retries.
+
+URLs: ``redis://``, ``rediss://`` and ``unix://`` for one server (or, detected,
+a Redis Cluster), and ``redis+sentinel://[user:password@]host1:26379,host2:26379/<service>[/<db>]``
+(``rediss+sentinel://`` for TLS to the servers) for a Sentinel-managed primary.
 
 Defaults (each can be overridden through ``RedisCheckpointer.from_url``):
 
 * ``BlockingConnectionPool(max_connections=50, timeout=20)``: threads of a
-  WSGI worker wait for a connection instead of failing when the pool is busy;
-* ``Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.01), retries=10)`` on
-  connection errors and timeouts, redis-py's own classes: about 3 s of retries
-  at most before an error reaches the caller;
-* ``socket_timeout=5``, ``socket_connect_timeout=5``.
+  WSGI worker wait for a connection instead of failing when the pool is busy
+  (a blocking Sentinel pool for ``redis+sentinel://``);
+* ``socket_timeout=5``, ``socket_connect_timeout=5``;
+* no retries at the connection level (``Retry(NoBackoff(), 0)``): the
+  checkpointer's own policy (``retries.py``) retries whole operations with
+  backoff within a time budget, so attempts never multiply across layers.
 
-redis-py's pool checks the process id and resets itself in a child after
+redis-py's pools check the process id and reset themselves in a child after
 ``fork()``, so a client built before gunicorn ``--preload`` or Celery prefork
-forks works in every child.
+forks works in every child (cluster clients need more: ``cluster.py``).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
+from urllib.parse import unquote, urlsplit
 
 import redis
-from redis.backoff import ExponentialWithJitterBackoff
+from redis.backoff import NoBackoff
 from redis.retry import Retry
+from redis.sentinel import Sentinel, SentinelConnectionPool
+
+SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
 
 
-def default_retry() -> Retry:
-    return Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.01), retries=10)
+class BlockingSentinelConnectionPool(SentinelConnectionPool, redis.BlockingConnectionPool):
+    """Sentinel's primary lookup on redis-py's bounded, blocking pool."""
 
 
 def connect(
@@ -34,17 +43,18 @@ def connect(
     pool_timeout: Optional[float] = 20.0,
     socket_timeout: Optional[float] = 5.0,
     socket_connect_timeout: Optional[float] = 5.0,
-    retry: Optional[Retry] = None,
+    sentinel_kwargs: Optional[Dict[str, Any]] = None,
     **connection_kwargs: Any,
 ) -> Union[redis.Redis, redis.RedisCluster]:
     """A client on blocking pools built from ``url``.
 
     ``cluster=None`` asks the server (``INFO cluster``) whether it is a cluster
     node and returns a ``redis.RedisCluster`` if so, else a ``redis.Redis``;
-    ``True``/``False`` force the choice.
+    ``True``/``False`` force the choice. A ``redis+sentinel://`` URL gives a
+    ``redis.Redis`` that follows the primary Sentinel names.
     """
     if not isinstance(url, str) or not url:
-        raise ValueError("url must be a non-empty redis:// or rediss:// URL")
+        raise ValueError("url must be a non-empty redis://, rediss://, unix:// or redis+sentinel:// URL")
     if cluster not in (None, True, False):
         raise TypeError("cluster must be None, True or False")
     kwargs: Dict[str, Any] = dict(
@@ -52,9 +62,13 @@ def connect(
         timeout=pool_timeout,
         socket_timeout=socket_timeout,
         socket_connect_timeout=socket_connect_timeout,
-        retry=retry if retry is not None else default_retry(),
+        retry=Retry(NoBackoff(), 0),
     )
     kwargs.update(connection_kwargs)
+    if url.split("://", 1)[0] in SENTINEL_SCHEMES:
+        if cluster:
+            raise ValueError("cluster=True cannot be used with a redis+sentinel:// URL")
+        return sentinel_client(url, kwargs, sentinel_kwargs)
     pool = redis.BlockingConnectionPool.from_url(url, **kwargs)
     client = redis.Redis(connection_pool=pool)
     if cluster is None:
@@ -71,12 +85,68 @@ def connect(
     )
 
 
+def parse_sentinel_url(url: str) -> Tuple[List[Tuple[str, int]], str, Dict[str, Any]]:
+    """``(sentinel addresses, service name, server connection options)`` of a sentinel URL."""
+    parts = urlsplit(url)
+    if parts.query:
+        raise ValueError("url: a redis+sentinel:// URL takes no query options; pass them as keywords")
+    netloc = parts.netloc
+    options: Dict[str, Any] = {}
+    if "@" in netloc:
+        userinfo, netloc = netloc.rsplit("@", 1)
+        user, _, password = userinfo.partition(":")
+        if user:
+            options["username"] = unquote(user)
+        if password:
+            options["password"] = unquote(password)
+    hosts: List[Tuple[str, int]] = []
+    for item in netloc.split(","):
+        if item.startswith("["):  # [IPv6]:port
+            host, _, rest = item[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else rest
+        else:
+            host, sep, port = item.rpartition(":")
+            if not sep:
+                host, port = item, ""
+        if not host or not (port.isdigit() or port == ""):
+            raise ValueError(f"url: bad sentinel address {item!r}")
+        hosts.append((host, int(port) if port else 26379))
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    if not path or len(path) > 2:
+        raise ValueError("url must look like redis+sentinel://host:26379[,host:port...]/<service name>[/<db>]")
+    if len(path) == 2:
+        if not path[1].isdigit():
+            raise ValueError(f"url: the database must be a number, got {path[1]!r}")
+        options["db"] = int(path[1])
+    if parts.scheme == "rediss+sentinel":
+        options["ssl"] = True
+    return hosts, path[0], options
+
+
+def sentinel_client(
+    url: str, kwargs: Dict[str, Any], sentinel_kwargs: Optional[Dict[str, Any]] = None
+) -> redis.Redis:
+    """The primary of a Sentinel-managed service, on a blocking Sentinel pool."""
+    hosts, service, options = parse_sentinel_url(url)
+    pool_kwargs = dict(kwargs)
+    pool_kwargs.update(options)
+    if sentinel_kwargs is None:  # sentinels: same timeouts, no credentials unless given
+        sentinel_kwargs = {k: v for k, v in kwargs.items() if k.startswith("socket_")}
+    sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        service, connection_pool_class=BlockingSentinelConnectionPool, **pool_kwargs
+    )
+    return client
+
+
 def describe(client: Any) -> str:
     """``host:port/db`` of a client, for reprs and messages: never credentials."""
     if isinstance(client, redis.RedisCluster):
         node = client.get_default_node()  # type: ignore[no-untyped-call]
         return f"cluster {node.host}:{node.port}" if node else "cluster"
     pool = getattr(client, "connection_pool", None)
+    if isinstance(pool, SentinelConnectionPool):
+        return f"sentinel service {pool.service_name!r}/{pool.connection_kwargs.get('db', 0)}"
     kw = getattr(pool, "connection_kwargs", None) or {}
     if "path" in kw:
         return f"unix:{kw['path']}/{kw.get('db', 0)}"

@@ -23,6 +23,20 @@ def check_int(name: str, value: object, minimum: int, optional: bool = False) ->
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
 
 
+def check_number(name: str, value: object, minimum: float, *, above: bool = False) -> float:
+    """``value`` as a float, or ``TypeError``/``ValueError`` naming ``name``.
+
+    ``value`` must be an int or float (not bool), at least ``minimum``, or
+    strictly greater than it when ``above=True``.
+    """
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    if value < minimum or (above and value == minimum) or value != value:
+        relation = ">" if above else ">="
+        raise ValueError(f"{name} must be {relation} {minimum}, got {value}")
+    return float(value)
+
+
 class CheckpointError(Exception):
     """Root of the library's errors.
 
@@ -101,3 +115,25 @@ class StorageError(CheckpointError):
     The original redis-py exception is chained as ``__cause__``. The message
     names the operation and the thread, never the URL or a password.
     """
+
+
+class ReplicationError(CheckpointError):
+    """A save with ``min_replicas=N`` was not confirmed by N replicas in time.
+
+    The checkpoint *is* stored on the primary (``metadata`` describes it) but a
+    failover may still lose it. Saving again with ``checkpoint_id=metadata.id``
+    is safe: it writes nothing new and waits for the replicas again.
+    ``acknowledged`` is how many replicas confirmed, ``required`` is N.
+    """
+
+    def __init__(self, metadata: object, acknowledged: int, required: int) -> None:
+        thread_id = getattr(metadata, "thread_id", None)
+        super().__init__(
+            f"save of thread {thread_id!r}: checkpoint {getattr(metadata, 'id', None)!r} reached "
+            f"{acknowledged} of the {required} replicas required before the timeout",
+            thread_id=thread_id,
+            operation="save",
+        )
+        self.metadata = metadata
+        self.acknowledged = acknowledged
+        self.required = required

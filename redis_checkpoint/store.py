@@ -7,20 +7,25 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import redis
 from redis.commands.core import Script
+from redis.retry import Retry
 
 from . import keys as _keys
 from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
 from .codec import DEFAULT_MAX_STATE_SIZE, Codec
 from .cluster import scan_keys, track
 from .connection import connect, describe
+from .durability import run_and_wait
 from .errors import (
     CheckpointNotFoundError,
     ConflictError,
     CorruptCheckpointError,
+    ReplicationError,
     StorageError,
     check_int,
+    check_number,
 )
 from .ids import new_id, validate_id
+from .retries import DEFAULT_BUDGET, RetryPolicy
 from .scripts import scripts_for
 
 _LATEST = ("current", "record", "state")
@@ -47,6 +52,10 @@ class RedisCheckpointer(Checkpointer):
         compression_threshold: int = 1024,
         max_checkpoints: Optional[int] = None,
         max_state_size: int = DEFAULT_MAX_STATE_SIZE,
+        min_replicas: int = 0,
+        min_replicas_timeout: float = 1.0,
+        retry: Optional[Retry] = None,
+        retry_budget: float = DEFAULT_BUDGET,
     ) -> None:
         if not hasattr(client, "evalsha"):
             raise TypeError(f"client must be a redis-py client, not {type(client).__name__}")
@@ -60,6 +69,11 @@ class RedisCheckpointer(Checkpointer):
         check_int("max_checkpoints", max_checkpoints, 1, optional=True)
         self._keep = max_checkpoints or 0
         self._codec = Codec(compression, compression_threshold, max_state_size)
+        check_int("min_replicas", min_replicas, 0)
+        self._min_replicas = min_replicas
+        wait = check_number("min_replicas_timeout", min_replicas_timeout, 0.0, above=True)
+        self._wait_ms = max(1, int(wait * 1000))
+        self._policy = RetryPolicy(retry, retry_budget)
         self._scripts = scripts_for(client)
         track(client)  # RedisCluster: fork safety (see cluster.py)
 
@@ -75,8 +89,9 @@ class RedisCheckpointer(Checkpointer):
         ``retry``, ...) go to the pool; the rest to the checkpointer.
         """
         mine = {k: options.pop(k) for k in _OWN_OPTIONS if k in options}
+        policy = RetryPolicy(mine.get("retry"), mine.get("retry_budget", DEFAULT_BUDGET))
         try:
-            client = connect(url, **options)
+            client = policy.call(lambda: connect(url, **options))
         except redis.RedisError as exc:  # cluster=None asks the server at once
             raise StorageError(
                 f"connect failed: {type(exc).__name__}: {exc}", operation="connect"
@@ -147,14 +162,24 @@ class RedisCheckpointer(Checkpointer):
         else:
             mode, expected = "1", validate_id(expected_id, "expected_id")
         blob = self._codec.encode(state)
-        args = (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep)
-        status, rec = self._run("save", thread_id, self._scripts.save, keys, args)
+        need = self._min_replicas
+        args = (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, "1" if need else "")
+        if need:
+            (status, rec), acked = self._run(
+                "save", thread_id, run_and_wait, self._client, self._scripts.save, keys, args,
+                need, self._wait_ms,
+            )
+        else:
+            status, rec = self._run("save", thread_id, self._scripts.save, keys, args)
         if status == -1:
             raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)
         created, size, parent, stored_meta = _parse_record(rec)
         if status == 0:  # already saved: report what is stored
             meta = self._decode_metadata(stored_meta, thread_id, cid)
-        return CheckpointMetadata(cid, thread_id, parent, created, meta, size)
+        saved = CheckpointMetadata(cid, thread_id, parent, created, meta, size)
+        if need and acked < need:
+            raise ReplicationError(saved, acked, need)
+        return saved
 
     def delete_thread(self, thread_id: str) -> bool:
         keys = self.keys(thread_id)
@@ -249,16 +274,20 @@ class RedisCheckpointer(Checkpointer):
         )
 
     def _run(self, op: str, thread_id: str, call: Any, *args: Any) -> Any:
-        """Run a script (or a client method) on our client.
+        """Run a script (or a client method) on our client under the retry policy.
 
         The one place Redis errors are turned into :class:`StorageError`
         (``threads``, a generator, wraps its scan with the same helper).
         """
-        try:
+
+        def attempt() -> Any:
             if isinstance(call, Script):
                 keys, script_args = args
                 return call(keys, script_args, client=self._client)
             return call(*args)
+
+        try:
+            return self._policy.call(attempt)
         except redis.RedisError as exc:
             raise _storage_error(op, thread_id, exc) from exc
 
@@ -293,6 +322,10 @@ _OWN_OPTIONS = (
     "compression_threshold",
     "max_checkpoints",
     "max_state_size",
+    "min_replicas",
+    "min_replicas_timeout",
+    "retry",
+    "retry_budget",
 )
 
 

@@ -12,9 +12,10 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import redis
+from redis.crc import key_slot
 
 INSTALL_HINT = (
     "redis-server was not found on PATH. Install it (Debian/Ubuntu: "
@@ -108,6 +109,30 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def _replicas_ack(client: Any) -> bool:
+    """True once a write to a slot this primary owns is acknowledged by a replica.
+
+    A replica reports ``master_link_status:up`` before it acknowledges
+    anything (seen here: WAIT timed out for about a second after cluster
+    creation), so fault tests wait for a real acknowledgement.
+    """
+    myself = client.execute_command("CLUSTER", "MYID").decode()
+    owned = [
+        (int(r[0]), int(r[1])) for r in client.execute_command("CLUSTER", "SLOTS")
+        if r[2][2].decode() == myself
+    ]
+    if not owned:
+        return True
+    start, end = owned[0]
+    key = next(
+        k for k in (f"rc-ready:{i}" for i in range(100000)) if start <= key_slot(k.encode()) <= end
+    )
+    pipe = client.pipeline(transaction=False)  # one connection: WAIT counts this SET
+    pipe.set(key, 1, px=10000)
+    pipe.execute_command("WAIT", 1, 200)
+    return int(pipe.execute()[-1]) >= 1
+
+
 def docker_answers() -> bool:
     """True when a Docker engine answers (testcontainers can then start Redis)."""
     try:
@@ -174,7 +199,9 @@ class RedisClusterServers:
             if client.cluster("info")["cluster_state"] != "ok":
                 return False
             info = client.info("replication")
-            return info["role"] == "master" or info.get("master_link_status") == "up"
+            if info["role"] != "master":
+                return info.get("master_link_status") == "up"
+            return info["connected_slaves"] == 0 or _replicas_ack(client)
         except redis.RedisError:
             return False
         finally:
@@ -183,3 +210,128 @@ class RedisClusterServers:
     def close(self) -> None:
         for node in self.nodes:
             node.close()
+
+
+def wait_replica_up(replica: RedisServer, timeout: float = 30.0) -> None:
+    """Wait until ``replica`` reports ``master_link_status:up``."""
+    client = redis.Redis(port=replica.port, socket_timeout=1)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                if client.info("replication").get("master_link_status") == "up":
+                    return
+            except redis.RedisError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"replica on {replica.port} did not sync")
+            time.sleep(0.1)
+    finally:
+        client.close()
+
+
+class SentinelServer(RedisServer):
+    """One ``redis-server --sentinel`` process watching service ``service``."""
+
+    def __init__(self, primary_port: int, service: str, quorum: int = 2) -> None:
+        self.monitor = (primary_port, service, quorum)
+        super().__init__()
+
+    def args(self) -> List[str]:
+        primary_port, service, quorum = self.monitor
+        conf = os.path.join(self.dir, "sentinel.conf")
+        if not os.path.exists(conf):  # sentinel rewrites its file: keep it across restarts
+            with open(conf, "w") as fh:
+                fh.write(
+                    f"port {self.port}\nbind 127.0.0.1\ndir {self.dir}\n"
+                    f"logfile {os.path.join(self.dir, 'sentinel.log')}\n"
+                    f"sentinel monitor {service} 127.0.0.1 {primary_port} {quorum}\n"
+                    f"sentinel down-after-milliseconds {service} 1000\n"
+                    f"sentinel failover-timeout {service} 10000\n"
+                )
+        return [self.binary, conf, "--sentinel"]
+
+
+class RedisSentinelServers:
+    """A primary, one replica and three sentinels (quorum 2) on loopback.
+
+    Sentinels declare the primary down after 1 s. Returned once the replica is
+    in sync and every sentinel sees the replica and the two other sentinels.
+    """
+
+    service = "checkpoints"
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        self.servers: List[RedisServer] = []
+        self.sentinels: List[SentinelServer] = []
+        try:
+            primary = RedisServer("--repl-diskless-sync-delay", "0", "--appendonly", "yes")
+            self.servers.append(primary)
+            replica = RedisServer(
+                "--repl-diskless-sync-delay", "0", "--appendonly", "yes",
+                "--replicaof", "127.0.0.1", str(primary.port),
+            )
+            self.servers.append(replica)
+            wait_replica_up(replica, timeout)
+            for _ in range(3):
+                self.sentinels.append(SentinelServer(primary.port, self.service))
+            self.wait_ready(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+        return f"redis+sentinel://{hosts}/{self.service}/0"
+
+    def primary(self) -> RedisServer:
+        """The server the sentinels currently name as primary."""
+        client = redis.Redis(port=self.sentinels[0].port, socket_timeout=1)
+        try:
+            address: Any = client.sentinel_get_master_addr_by_name(self.service)
+            port = address[1]
+        finally:
+            client.close()
+        return next(s for s in self.servers if s.port == int(port))
+
+    def replica(self) -> RedisServer:
+        primary = self.primary()
+        return next(s for s in self.servers if s is not primary)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Every sentinel agrees on one live primary and sees its replica and both peers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self._ready():
+                    return
+            except (redis.RedisError, StopIteration):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sentinels did not settle")
+            time.sleep(0.2)
+
+    def _ready(self) -> bool:
+        primary = self.primary()
+        for sentinel in self.sentinels:
+            client = redis.Redis(port=sentinel.port, socket_timeout=1)
+            try:
+                state: Any = client.sentinel_master(self.service)
+                if int(state["port"]) != primary.port or "down" in state["flags"]:
+                    return False
+                if int(state["num-slaves"]) < 1 or int(state["num-other-sentinels"]) < 2:
+                    return False
+            finally:
+                client.close()
+        replica = self.replica()
+        client = redis.Redis(port=replica.port, socket_timeout=1)
+        try:
+            info = client.info("replication")
+        finally:
+            client.close()
+        return info.get("master_link_status") == "up" and int(info["master_port"]) == primary.port
+
+    def close(self) -> None:
+        for server in self.sentinels + self.servers:
+            server.close()

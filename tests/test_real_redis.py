@@ -119,6 +119,34 @@ def test_paused_writes_time_out_or_save_once(fault_server: RedisServer, prefix: 
     cp.close()
 
 
+def test_killed_connections_lose_and_duplicate_nothing(fault_server: RedisServer, prefix: str) -> None:
+    """CLIENT KILL of every client connection, every few milliseconds, during a write storm."""
+    cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix)
+    stop = threading.Event()
+    kills = []
+
+    def killer() -> None:
+        admin = redis.Redis(port=fault_server.port)
+        while not stop.is_set():
+            kills.append(admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
+            time.sleep(0.003)
+        admin.close()
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    acked = []
+    try:
+        for i in range(400):
+            acked.append(cp.save("storm", {"i": i}, checkpoint_id=f"c{i}").id)
+    finally:
+        stop.set()
+        thread.join()
+    assert sum(kills) > 20, "connections were hardly killed: the test proved nothing"
+    assert chain_ok(cp, "storm") == acked
+    assert cp.load("storm").state == {"i": 399}  # type: ignore[union-attr]
+    cp.close()
+
+
 def test_restart_with_aof_loses_no_acknowledged_save(prefix: str) -> None:
     server = RedisServer("--appendonly", "yes", "--appendfsync", "always")
     try:
@@ -195,3 +223,13 @@ def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str) -> None
     assert isinstance(err.value.__cause__, redis.ConnectionError)
     with pytest.raises(StorageError, match="load"):
         cp.load("t")
+    cp.close()
+    # the default policy retries for retry_budget seconds, then gives up
+    cp = RedisCheckpointer.from_url(url, key_prefix=prefix, retry_budget=0.6, cluster=False)
+    start = time.monotonic()
+    with pytest.raises(StorageError) as err:
+        cp.list("t")
+    waited = time.monotonic() - start
+    assert err.value.operation == "list"
+    assert 0.6 <= waited < 10, waited  # kept trying through the budget, and stopped
+    cp.close()

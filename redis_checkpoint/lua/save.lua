@@ -13,12 +13,17 @@
 -- ARGV[5] framed metadata ("" for none)
 -- ARGV[6] TTL in milliseconds, "0" for none (the keys are then made persistent)
 -- ARGV[7] retention: keep the newest N checkpoints, "0" for all
--- Returns {1, record} when saved, {0, record} when the id was already saved (no write),
+-- ARGV[8] "1" when a WAIT follows (min_replicas): a replay then rewrites "seq" to
+--         its own value, so the WAIT on this connection has a write to count
+-- Returns {1, record} when saved, {0, record} when the id was already saved (no new write),
 -- {-1, current id or nil} on a compare-and-set conflict (no write).
 -- record = "<created µs>\n<state bytes>\n<parent id>\n<framed metadata>"
 local id = ARGV[1]
 local got = redis.call('HMGET', KEYS[1], 'm:' .. id, 'current', 'seq', 'state')
 if got[1] then
+  if ARGV[8] == '1' then
+    redis.call('HSET', KEYS[1], 'seq', got[3])
+  end
   return {0, got[1]}
 end
 local cur, mode = got[2], ARGV[2]

@@ -1,0 +1,87 @@
+"""The checkpointer's retry policy: redis-py's ``Retry`` plus a total time budget.
+
+Every operation runs through :meth:`RetryPolicy.call`, which is redis-py's own
+``Retry.call_with_retry`` (backoff from ``redis.backoff``) with one addition:
+an ``is_retryable`` check that refuses to start another attempt once
+``budget`` seconds have passed since the operation began. The budget is a
+local of each call, so one policy is safely shared by every thread.
+
+Retried, because each may clear up by itself during a failover or resharding:
+connection errors and timeouts (a killed or restarted node, a lost reply),
+``CLUSTERDOWN``, ``TRYAGAIN``, an uncovered slot, and ``MOVED``/``ASK`` seen
+where redis-py does not follow them (the pipeline that runs a save with WAIT).
+Not retried: out of memory, ``READONLY``, ``BUSY`` and other script errors: they
+need an operator, and retrying would only add load.
+
+Re-sending a save whose reply was lost is safe: the save script recognises
+the checkpoint id it already stored (see ``save.lua``).
+"""
+from __future__ import annotations
+
+import copy
+import socket
+import time
+from typing import Any, Callable, Optional, Tuple, Type, TypeVar
+
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    ConnectionError,
+    MovedError,
+    SlotNotCoveredError,
+    TimeoutError,
+    TryAgainError,
+)
+from redis.retry import Retry
+
+from .errors import check_number
+
+T = TypeVar("T")
+
+RETRYABLE: Tuple[Type[Exception], ...] = (
+    ConnectionError,
+    TimeoutError,
+    socket.timeout,
+    ClusterDownError,
+    TryAgainError,
+    SlotNotCoveredError,
+    MovedError,
+    AskError,
+)
+DEFAULT_BUDGET = 10.0
+
+
+def default_retry() -> Retry:
+    """Unlimited attempts, 10 ms doubling to 1 s with full jitter: the budget ends it."""
+    return Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.01), retries=-1, supported_errors=RETRYABLE)
+
+
+class RetryPolicy:
+    """A redis-py ``Retry`` bounded by ``budget`` seconds per operation."""
+
+    __slots__ = ("retry", "budget")
+
+    def __init__(self, retry: Optional[Retry] = None, budget: float = DEFAULT_BUDGET) -> None:
+        if retry is None:
+            retry = default_retry()
+        elif not isinstance(retry, Retry):
+            raise TypeError(f"retry must be a redis.retry.Retry, not {type(retry).__name__}")
+        else:
+            retry = copy.copy(retry)  # never change the caller's object
+            retry.update_supported_errors(RETRYABLE)
+        self.retry = retry
+        self.budget = check_number("retry_budget", budget, 0.0)
+
+    def call(self, do: Callable[[], T], on_error: Optional[Callable[[Exception], Any]] = None) -> T:
+        """Run ``do``, retrying retryable errors until the retry count or the budget runs out."""
+        deadline = time.monotonic() + self.budget
+        return self.retry.call_with_retry(
+            do,
+            on_error or _ignore,
+            is_retryable=lambda _error: time.monotonic() < deadline,
+        )
+
+
+def _ignore(_error: Exception) -> None:
+    return None

@@ -1,0 +1,127 @@
+"""min_replicas: a save waits for replicas on its own connection, and says when they lag."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Iterator, Tuple
+
+import pytest
+import redis
+
+from redis_checkpoint import RedisCheckpointer, ReplicationError
+from redis_checkpoint.testing import RedisClusterServers, RedisServer, wait_replica_up
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture(scope="module")
+def replicated() -> Iterator[Tuple[RedisServer, RedisServer]]:
+    primary = RedisServer("--repl-diskless-sync-delay", "0")
+    replica = RedisServer("--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", str(primary.port))
+    try:
+        wait_replica_up(replica)
+        yield primary, replica
+    finally:
+        replica.close()
+        primary.close()
+
+
+def sleep_server(port: int, seconds: float) -> threading.Thread:
+    """DEBUG SLEEP on the server at ``port`` from a background thread; returns once it sleeps."""
+    def run() -> None:
+        client = redis.Redis(port=port, socket_timeout=seconds + 5)
+        client.execute_command("DEBUG", "SLEEP", seconds)
+        client.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.2)  # the DEBUG SLEEP is now running
+    return thread
+
+
+def test_min_replicas_confirms_and_the_replica_has_the_save(
+    replicated: Tuple[RedisServer, RedisServer], prefix: str
+) -> None:
+    primary, replica = replicated
+    with RedisCheckpointer.from_url(primary.url, key_prefix=prefix, min_replicas=1) as cp:
+        meta = cp.save("t", {"n": 1})
+    with RedisCheckpointer.from_url(replica.url, key_prefix=prefix) as on_replica:
+        got = on_replica.load("t")  # the latest is a plain HMGET: it runs on a replica
+        assert got is not None and got.id == meta.id and got.state == {"n": 1}
+
+
+def test_min_replicas_fails_while_the_replica_sleeps(
+    replicated: Tuple[RedisServer, RedisServer], prefix: str
+) -> None:
+    primary, replica = replicated
+    cp = RedisCheckpointer.from_url(primary.url, key_prefix=prefix, min_replicas=1, min_replicas_timeout=0.3)
+    before = cp.save("t", {"n": 0})
+    sleeper = sleep_server(replica.port, 1.5)
+    with pytest.raises(ReplicationError) as err:
+        cp.save("t", {"n": 1}, checkpoint_id="lagging")
+    sleeper.join()
+    assert err.value.acknowledged == 0 and err.value.required == 1
+    assert err.value.metadata.id == "lagging" and err.value.metadata.parent_id == before.id
+    assert err.value.operation == "save" and "0 of the 1 replicas" in str(err.value)
+    # stored on the primary all along; saving the same id again is a no-op that waits again
+    again = cp.save("t", {"n": 1}, checkpoint_id="lagging")
+    assert again.id == "lagging" and again.parent_id == before.id
+    assert [m.id for m in cp.list("t")] == ["lagging", before.id]
+    # a replica that is asleep during the *replay* makes the replay fail too:
+    # the replay's WAIT has its own write to count, it does not pass vacuously
+    sleeper = sleep_server(replica.port, 1.5)
+    with pytest.raises(ReplicationError):
+        cp.save("t", {"n": 1}, checkpoint_id="lagging")
+    sleeper.join()
+    cp.close()
+
+
+def test_without_min_replicas_a_save_does_not_wait(
+    replicated: Tuple[RedisServer, RedisServer], prefix: str
+) -> None:
+    primary, replica = replicated
+    with RedisCheckpointer.from_url(primary.url, key_prefix=prefix) as cp:
+        sleeper = sleep_server(replica.port, 1.0)
+        start = time.monotonic()
+        cp.save("t", 1)
+        waited = time.monotonic() - start
+        sleeper.join()
+    assert waited < 0.9  # behaviour, not speed: it returned before the replica woke
+
+
+@pytest.mark.cluster
+def test_cluster_min_replicas_waits_on_the_primary_that_ran_the_save(
+    cluster_servers: RedisClusterServers, prefix: str
+) -> None:
+    cp = RedisCheckpointer.from_url(cluster_servers.url, key_prefix=prefix, min_replicas=1, min_replicas_timeout=0.3)
+    cp.save("t", 0)
+    key = cp.keys("t").thread
+    owner = cp.client.get_node_from_key(key)
+    with redis.Redis(host=owner.host, port=owner.port) as primary:
+        replica_port = next(
+            int(r["port"]) for r in primary.info("replication").values() if isinstance(r, dict)
+        )
+    sleeper = sleep_server(replica_port, 1.5)
+    with pytest.raises(ReplicationError) as err:
+        cp.save("t", 1, checkpoint_id="c1")
+    sleeper.join()
+    assert err.value.acknowledged == 0
+    assert cp.save("t", 1, checkpoint_id="c1").id == "c1"
+    assert [m.id for m in cp.list("t")][0] == "c1"
+    cp.close()
+
+
+def test_bad_durability_options_are_refused(prefix: str) -> None:
+    import fakeredis
+
+    client = fakeredis.FakeRedis()
+    for bad, error in ((-1, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="min_replicas"):
+            RedisCheckpointer(client, key_prefix=prefix, min_replicas=bad)
+    for bad_t, error in ((0, ValueError), (-1.0, ValueError), ("1", TypeError)):
+        with pytest.raises(error, match="min_replicas_timeout"):
+            RedisCheckpointer(client, key_prefix=prefix, min_replicas=1, min_replicas_timeout=bad_t)
+    with pytest.raises(ValueError, match="retry_budget"):
+        RedisCheckpointer(client, key_prefix=prefix, retry_budget=-1)
+    with pytest.raises(TypeError, match="retry"):
+        RedisCheckpointer(client, key_prefix=prefix, retry=3)

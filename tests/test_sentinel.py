@@ -1,0 +1,91 @@
+"""Sentinel: a primary, a replica and three sentinels on loopback, failed over while saving."""
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+import pytest
+import redis
+from redis.sentinel import Sentinel
+
+from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint.connection import BlockingSentinelConnectionPool
+from redis_checkpoint.testing import RedisSentinelServers, RedisServer
+
+from .savers import Savers, check_histories
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture(scope="module")
+def sentinels() -> Iterator[RedisSentinelServers]:
+    servers = RedisSentinelServers()
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
+def wait_new_primary(sentinels: RedisSentinelServers, old: RedisServer, timeout: float = 60.0) -> float:
+    start = time.monotonic()
+    while True:
+        try:
+            if sentinels.primary() is not old:
+                return time.monotonic() - start
+        except (redis.RedisError, StopIteration):
+            pass
+        assert time.monotonic() - start < timeout, "sentinels did not fail over"
+        time.sleep(0.1)
+
+
+def test_from_url_and_master_for_follow_the_primary(sentinels: RedisSentinelServers, prefix: str) -> None:
+    with RedisCheckpointer.from_url(sentinels.url, key_prefix=prefix) as cp:
+        assert isinstance(cp.client.connection_pool, BlockingSentinelConnectionPool)
+        assert "sentinel service 'checkpoints'/0" in repr(cp)
+        meta = cp.save("t", {"n": 1})
+    sentinel = Sentinel([("127.0.0.1", s.port) for s in sentinels.sentinels])
+    client = sentinel.master_for(sentinels.service)
+    cp = RedisCheckpointer(client, key_prefix=prefix)
+    assert cp.load("t").id == meta.id  # type: ignore[union-attr]
+    assert client.connection_pool.get_master_address()[1] == sentinels.primary().port
+
+
+def test_sentinel_failover_while_saving_loses_nothing(sentinels: RedisSentinelServers, prefix: str) -> None:
+    cp = RedisCheckpointer.from_url(sentinels.url, key_prefix=prefix)
+    old = sentinels.primary()
+    savers = Savers(
+        sentinels.url, prefix, [["a", "b"], ["c", "d"], ["e"]],
+        min_replicas=1, min_replicas_timeout=0.5, retry_budget=60,
+    )
+    with redis.Redis(port=sentinels.sentinels[0].port) as admin:
+        admin.execute_command("SENTINEL", "FAILOVER", sentinels.service)
+    took = wait_new_primary(sentinels, old)
+    sentinels.wait_ready()
+    time.sleep(1.0)
+    results = savers.stop()
+    totals = check_histories(cp, results)
+    print(f"SENTINEL FAILOVER: new primary after {took:.1f}s; {totals}")
+    assert totals.get("storage", 0) == 0, [r[2] for r in results]
+    cp.close()
+
+
+def test_killed_primary_loses_no_save_acknowledged_with_min_replicas(
+    sentinels: RedisSentinelServers, prefix: str
+) -> None:
+    cp = RedisCheckpointer.from_url(sentinels.url, key_prefix=prefix)
+    old = sentinels.primary()
+    savers = Savers(
+        sentinels.url, prefix, [["a", "b"], ["c", "d"], ["e"]],
+        min_replicas=1, min_replicas_timeout=0.5, retry_budget=60,
+    )
+    old.kill()  # kill -9 while three processes save
+    took = wait_new_primary(sentinels, old)
+    old.start()  # its AOF brings back its data; the sentinels make it a replica
+    sentinels.wait_ready()
+    time.sleep(1.0)
+    results = savers.stop()
+    totals = check_histories(cp, results)
+    print(f"kill -9: new primary after {took:.1f}s; {totals}")
+    assert totals.get("storage", 0) == 0, [r[2] for r in results]
+    assert totals["acked"] > 30
+    cp.close()
