@@ -70,7 +70,8 @@ def _on_target(
         replies = _pair(target, script, keys, args, replicas, timeout_ms, asking=False)
         first = replies[0]
     if isinstance(first, MovedError):
-        client.nodes_manager.move_slot(first)
+        manager = client.nodes_manager  # redis-py >= 7.4: move_slot; before: update_moved_exception
+        (getattr(manager, "move_slot", None) or manager.update_moved_exception)(first)
         raise first  # retried: the next attempt goes to the new owner
     if isinstance(first, AskError):
         importing = client.nodes_manager.get_node(host=first.host, port=first.port)

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import copy
-import datetime
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Iterator, List, Mapping, Optional
 
 import redis
 from redis.commands.core import Script
@@ -25,12 +24,12 @@ from .errors import (
     check_number,
 )
 from .ids import new_id, validate_id
+from .records import decode_metadata, encode_metadata, parse_record
 from .retries import DEFAULT_BUDGET, RetryPolicy
 from .scripts import scripts_for
 
 _LATEST = ("current", "record", "state")
 PAGE = 1000  # list() reads long histories in pages of this many entries
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 class RedisCheckpointer(Checkpointer):
@@ -153,7 +152,7 @@ class RedisCheckpointer(Checkpointer):
            second entry. Without a client-side id, step 3 would append twice.
         """
         keys = self.keys(thread_id)
-        meta, meta_blob = self._encode_metadata(metadata)
+        meta, meta_blob = encode_metadata(self._codec, metadata)
         cid = new_id() if checkpoint_id is None else validate_id(checkpoint_id)
         if expected_id is ANY:
             mode, expected = "", ""
@@ -173,9 +172,9 @@ class RedisCheckpointer(Checkpointer):
             status, rec = self._run("save", thread_id, self._scripts.save, keys, args)
         if status == -1:
             raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)
-        created, size, parent, stored_meta = _parse_record(rec)
+        created, size, parent, stored_meta = parse_record(rec)
         if status == 0:  # already saved: report what is stored
-            meta = self._decode_metadata(stored_meta, thread_id, cid)
+            meta = decode_metadata(self._codec, stored_meta, thread_id, cid)
         saved = CheckpointMetadata(cid, thread_id, parent, created, meta, size)
         if need and acked < need:
             raise ReplicationError(saved, acked, need)
@@ -202,8 +201,8 @@ class RedisCheckpointer(Checkpointer):
             return None
         raw_id, rec, blob = reply
         cid = raw_id.decode()
-        created, _size, parent, meta_blob = _parse_record(rec)
-        meta = self._decode_metadata(meta_blob, thread_id, cid)
+        created, _size, parent, meta_blob = parse_record(rec)
+        meta = decode_metadata(self._codec, meta_blob, thread_id, cid)
         try:
             state = self._codec.decode(blob)
         except CorruptCheckpointError as exc:
@@ -234,8 +233,8 @@ class RedisCheckpointer(Checkpointer):
             scanned, last = reply[0], reply[1]
             for i in range(2, len(reply), 2):
                 cid = reply[i].decode()
-                created, size, parent, meta_blob = _parse_record(reply[i + 1])
-                meta = self._decode_metadata(meta_blob, thread_id, cid)
+                created, size, parent, meta_blob = parse_record(reply[i + 1])
+                meta = decode_metadata(self._codec, meta_blob, thread_id, cid)
                 out.append(CheckpointMetadata(cid, thread_id, parent, created, meta, size))
             if scanned < page:
                 break
@@ -291,28 +290,6 @@ class RedisCheckpointer(Checkpointer):
         except redis.RedisError as exc:
             raise _storage_error(op, thread_id, exc) from exc
 
-    def _encode_metadata(self, metadata: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], bytes]:
-        if metadata is None:
-            return {}, b""
-        if not isinstance(metadata, Mapping):
-            raise TypeError(f"metadata must be a mapping, not {type(metadata).__name__}")
-        meta = dict(metadata)
-        for k in meta:
-            if not isinstance(k, str):
-                raise TypeError(f"metadata keys must be str, got {type(k).__name__} {k!r}")
-        return meta, (self._codec.encode(meta, "metadata") if meta else b"")
-
-    def _decode_metadata(self, blob: bytes, thread_id: str, cid: str) -> Dict[str, Any]:
-        if not blob:
-            return {}
-        try:
-            meta = self._codec.decode(blob)
-        except CorruptCheckpointError as exc:
-            raise CorruptCheckpointError(f"metadata: {exc}", thread_id=thread_id, checkpoint_id=cid) from exc
-        if not isinstance(meta, dict):
-            raise CorruptCheckpointError("metadata is not a map", thread_id=thread_id, checkpoint_id=cid)
-        return meta
-
 
 _OWN_OPTIONS = (
     "key_prefix",
@@ -338,12 +315,6 @@ def _ttl_ms(ttl_seconds: Optional[float]) -> int:
     if ms < 1:
         raise ValueError(f"ttl_seconds must be at least 0.001, got {ttl_seconds}")
     return ms
-
-
-def _parse_record(rec: bytes) -> Tuple[datetime.datetime, int, Optional[str], bytes]:
-    created, size, parent, meta = rec.split(b"\n", 3)
-    created_at = _EPOCH + datetime.timedelta(microseconds=int(created))
-    return created_at, int(size), (parent.decode() if parent else None), meta
 
 
 def _storage_error(op: str, thread_id: str, exc: BaseException) -> StorageError:

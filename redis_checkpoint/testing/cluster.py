@@ -1,0 +1,104 @@
+"""A local Redis Cluster of throwaway nodes, for fault tests."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from typing import Any, List
+
+import redis
+from redis.crc import key_slot
+
+from .server import INSTALL_HINT, RedisServer
+
+
+def _replicas_ack(client: Any) -> bool:
+    """True once a write to a slot this primary owns is acknowledged by a replica.
+
+    A replica reports ``master_link_status:up`` before it acknowledges
+    anything (seen here: WAIT timed out for about a second after cluster
+    creation), so fault tests wait for a real acknowledgement.
+    """
+    myself = client.execute_command("CLUSTER", "MYID").decode()
+    owned = [
+        (int(r[0]), int(r[1])) for r in client.execute_command("CLUSTER", "SLOTS")
+        if r[2][2].decode() == myself
+    ]
+    if not owned:
+        return True
+    start, end = owned[0]
+    key = next(
+        k for k in (f"rc-ready:{i}" for i in range(100000)) if start <= key_slot(k.encode()) <= end
+    )
+    pipe = client.pipeline(transaction=False)  # one connection: WAIT counts this SET
+    pipe.set(key, 1, px=10000)
+    pipe.execute_command("WAIT", 1, 200)
+    return int(pipe.execute()[-1]) >= 1
+
+
+class RedisClusterServers:
+    """A local Redis Cluster: ``primaries`` primaries with one replica each, on loopback.
+
+    Nodes start with ``cluster-node-timeout 2000`` and ``repl-diskless-sync-delay 0``;
+    the cluster is created with ``redis-cli --cluster create`` and returned only once
+    every slot is served and every replica reports ``master_link_status:up``, so
+    fault tests may kill a primary right away.
+    """
+
+    def __init__(self, primaries: int = 3, timeout: float = 60.0) -> None:
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            raise RuntimeError(INSTALL_HINT.replace("redis-server was", "redis-cli was"))
+        self.nodes: List[RedisServer] = []
+        try:
+            for _ in range(primaries * 2):
+                # nodes.conf lands in each node's own --dir
+                node = RedisServer(
+                    "--cluster-enabled", "yes",
+                    "--cluster-node-timeout", "2000",
+                    "--repl-diskless-sync-delay", "0",
+                )
+                self.nodes.append(node)
+            subprocess.run(
+                [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
+                 "--cluster-replicas", "1", "--cluster-yes"],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
+            )
+            self.wait_ready(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        return self.nodes[0].url
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if all(self._node_ready(n) for n in self.nodes):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("the local cluster did not become ready")
+            time.sleep(0.2)
+
+    @staticmethod
+    def _node_ready(node: RedisServer) -> bool:
+        if node.proc is None or node.proc.poll() is not None:
+            return True  # a node killed on purpose does not hold the others up
+        client = redis.Redis(port=node.port, socket_timeout=1)
+        try:
+            if client.cluster("info")["cluster_state"] != "ok":
+                return False
+            info = client.info("replication")
+            if info["role"] != "master":
+                return info.get("master_link_status") == "up"
+            return info["connected_slaves"] == 0 or _replicas_ack(client)
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.close()

@@ -1,0 +1,117 @@
+"""A Sentinel-managed primary and replica with three sentinels, on loopback."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, List
+
+import redis
+
+from .server import RedisServer, wait_replica_up
+
+
+class SentinelServer(RedisServer):
+    """One ``redis-server --sentinel`` process watching service ``service``."""
+
+    def __init__(self, primary_port: int, service: str, quorum: int = 2) -> None:
+        self.monitor = (primary_port, service, quorum)
+        super().__init__()
+
+    def args(self) -> List[str]:
+        primary_port, service, quorum = self.monitor
+        conf = os.path.join(self.dir, "sentinel.conf")
+        if not os.path.exists(conf):  # sentinel rewrites its file: keep it across restarts
+            with open(conf, "w") as fh:
+                fh.write(
+                    f"port {self.port}\nbind 127.0.0.1\ndir {self.dir}\n"
+                    f"logfile {os.path.join(self.dir, 'sentinel.log')}\n"
+                    f"sentinel monitor {service} 127.0.0.1 {primary_port} {quorum}\n"
+                    f"sentinel down-after-milliseconds {service} 1000\n"
+                    f"sentinel failover-timeout {service} 10000\n"
+                )
+        return [self.binary, conf, "--sentinel"]
+
+
+class RedisSentinelServers:
+    """A primary, one replica and three sentinels (quorum 2) on loopback.
+
+    Sentinels declare the primary down after 1 s. Returned once the replica is
+    in sync and every sentinel sees the replica and the two other sentinels.
+    """
+
+    service = "checkpoints"
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        self.servers: List[RedisServer] = []
+        self.sentinels: List[SentinelServer] = []
+        try:
+            primary = RedisServer("--repl-diskless-sync-delay", "0", "--appendonly", "yes")
+            self.servers.append(primary)
+            replica = RedisServer(
+                "--repl-diskless-sync-delay", "0", "--appendonly", "yes",
+                "--replicaof", "127.0.0.1", str(primary.port),
+            )
+            self.servers.append(replica)
+            wait_replica_up(replica, timeout)
+            for _ in range(3):
+                self.sentinels.append(SentinelServer(primary.port, self.service))
+            self.wait_ready(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+        return f"redis+sentinel://{hosts}/{self.service}/0"
+
+    def primary(self) -> RedisServer:
+        """The server the sentinels currently name as primary."""
+        client = redis.Redis(port=self.sentinels[0].port, socket_timeout=1)
+        try:
+            address: Any = client.sentinel_get_master_addr_by_name(self.service)
+            port = address[1]
+        finally:
+            client.close()
+        return next(s for s in self.servers if s.port == int(port))
+
+    def replica(self) -> RedisServer:
+        primary = self.primary()
+        return next(s for s in self.servers if s is not primary)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Every sentinel agrees on one live primary and sees its replica and both peers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if self._ready():
+                    return
+            except (redis.RedisError, StopIteration):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sentinels did not settle")
+            time.sleep(0.2)
+
+    def _ready(self) -> bool:
+        primary = self.primary()
+        for sentinel in self.sentinels:
+            client = redis.Redis(port=sentinel.port, socket_timeout=1)
+            try:
+                state: Any = client.sentinel_master(self.service)
+                if int(state["port"]) != primary.port or "down" in state["flags"]:
+                    return False
+                if int(state["num-slaves"]) < 1 or int(state["num-other-sentinels"]) < 2:
+                    return False
+            finally:
+                client.close()
+        replica = self.replica()
+        client = redis.Redis(port=replica.port, socket_timeout=1)
+        try:
+            info = client.info("replication")
+        finally:
+            client.close()
+        return info.get("master_link_status") == "up" and int(info["master_port"]) == primary.port
+
+    def close(self) -> None:
+        for server in self.sentinels + self.servers:
+            server.close()

@@ -1,0 +1,132 @@
+"""One throwaway ``redis-server`` process on loopback, and helpers around it."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from typing import List, Optional
+
+import redis
+
+INSTALL_HINT = (
+    "redis-server was not found on PATH. Install it (Debian/Ubuntu: "
+    "'apt-get install redis-server'; macOS: 'brew install redis'), or set "
+    "REDIS_URL to a Redis server the tests may flush."
+)
+
+
+def free_port() -> int:
+    """A free loopback port at most 55535 (a cluster node also needs port+10000)."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port <= 55535:
+            return port
+    raise RuntimeError("no free port <= 55535")
+
+
+class RedisServer:
+    """One redis-server process on 127.0.0.1, with its own directory."""
+
+    def __init__(self, *extra: str, port: Optional[int] = None) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError(INSTALL_HINT)
+        self.binary = binary
+        self.port = port or free_port()
+        self.dir = tempfile.mkdtemp(prefix=f"rc-redis-{self.port}-")
+        self.extra = list(extra)
+        self.proc: "Optional[subprocess.Popen[bytes]]" = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def args(self) -> List[str]:
+        return [
+            self.binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", self.dir,
+            "--save", "",
+            "--appendonly", "no",
+            "--enable-debug-command", "yes",
+            "--logfile", os.path.join(self.dir, "redis.log"),
+            *self.extra,
+        ]
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.proc = subprocess.Popen(self.args(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        try:
+            while True:
+                try:
+                    if client.ping():
+                        return
+                except redis.BusyLoadingError:
+                    pass
+                except redis.ConnectionError:
+                    if self.proc.poll() is not None:
+                        raise RuntimeError(f"redis-server exited; see {self.dir}/redis.log")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server on {self.port} did not start")
+                time.sleep(0.05)
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self, downtime: float = 0.0) -> None:
+        self.stop()
+        time.sleep(downtime)
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def docker_answers() -> bool:
+    """True when a Docker engine answers (testcontainers can then start Redis)."""
+    try:
+        import docker  # installed with testcontainers
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+def wait_replica_up(replica: RedisServer, timeout: float = 30.0) -> None:
+    """Wait until ``replica`` reports ``master_link_status:up``."""
+    client = redis.Redis(port=replica.port, socket_timeout=1)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                if client.info("replication").get("master_link_status") == "up":
+                    return
+            except redis.RedisError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"replica on {replica.port} did not sync")
+            time.sleep(0.1)
+    finally:
+        client.close()
