@@ -29,6 +29,10 @@ def free_port() -> int:
     raise RuntimeError("no free port <= 55535")
 
 
+class ServerExited(RuntimeError):
+    """redis-server stopped while starting (most often: its port was taken)."""
+
+
 class RedisServer:
     """One redis-server process on 127.0.0.1, with its own directory."""
 
@@ -37,11 +41,20 @@ class RedisServer:
         if binary is None:
             raise RuntimeError(INSTALL_HINT)
         self.binary = binary
-        self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix=f"rc-redis-{self.port}-")
         self.extra = list(extra)
         self.proc: "Optional[subprocess.Popen[bytes]]" = None
-        self.start()
+        for attempt in range(5):
+            self.port = port or free_port()
+            self.dir = tempfile.mkdtemp(prefix=f"rc-redis-{self.port}-")
+            try:
+                self.start()
+                return
+            except ServerExited:
+                # the port (or a cluster node's bus port, port + 10000) was taken
+                # between choosing it and binding it: choose again
+                shutil.rmtree(self.dir, ignore_errors=True)
+                if port is not None or attempt == 4:
+                    raise
 
     @property
     def url(self) -> str:
@@ -73,7 +86,7 @@ class RedisServer:
                     pass
                 except redis.ConnectionError:
                     if self.proc.poll() is not None:
-                        raise RuntimeError(f"redis-server exited; see {self.dir}/redis.log")
+                        raise ServerExited(f"redis-server exited; see {self.dir}/redis.log")
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"redis-server on {self.port} did not start")
                 time.sleep(0.05)
