@@ -2,13 +2,14 @@
 #              redis-server binary exists, run the whole suite in parallel (xdist)
 # make demo  - the end-to-end scenario (throwaway redis-server, else fakeredis)
 # make bench - the side-by-side benchmark against raw redis-py
+# make example-django / example-celery / example-gunicorn - one example, end to end
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install test demo bench bench-micro clean
+.PHONY: install test demo bench bench-micro clean example-django example-celery example-gunicorn
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +36,6 @@ clean:
 
 bench-micro: $(VENV)/.installed
 	$(PY) -m pytest benchmarks/test_codec_micro.py -m benchmark -p no:xdist
+
+example-django example-celery example-gunicorn: $(VENV)/.installed
+	$(PY) -m examples $(subst example-,,$@)

@@ -5,7 +5,9 @@ import abc
 import datetime
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Dict, List, Mapping, Optional, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Type
+
+from .errors import ConflictError
 
 #: Sentinel for ``save(expected_id=...)``: "no compare-and-set". ``None`` means
 #: "the thread must have no checkpoint yet".
@@ -72,6 +74,45 @@ class Checkpointer(abc.ABC):
     @abc.abstractmethod
     def delete_thread(self, thread_id: str) -> bool:
         """Delete every checkpoint of the thread; ``True`` if anything was deleted."""
+
+    def advance(
+        self,
+        thread_id: str,
+        step: Callable[[Any], Any],
+        *,
+        checkpoint_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        max_conflicts: int = 50,
+    ) -> CheckpointMetadata:
+        """Save ``step(latest state, or None)`` as the next checkpoint, with compare-and-set.
+
+        The common "load, compute, save" shape, safe under concurrency: the save
+        expects the checkpoint that was loaded, and on a :class:`ConflictError`
+        the latest state is loaded again and ``step`` runs again (so ``step``
+        must depend on the state alone). With ``checkpoint_id`` (a task id, a
+        request id), a step whose save already happened is not applied again:
+        the stored checkpoint is returned. Raises :class:`ConflictError` after
+        ``max_conflicts`` conflicts in a row.
+        """
+        if not isinstance(max_conflicts, int) or isinstance(max_conflicts, bool) or max_conflicts < 1:
+            raise ValueError(f"max_conflicts must be an int >= 1, got {max_conflicts!r}")
+        if checkpoint_id is not None:
+            done = self.load(thread_id, checkpoint_id)
+            if done is not None:  # a retry of a step that was saved: do not recompute it
+                return self.save(thread_id, done.state, checkpoint_id=checkpoint_id)
+        conflict: Optional[ConflictError] = None
+        for _ in range(max_conflicts):
+            current = self.load(thread_id)
+            state = step(current.state if current is not None else None)
+            try:
+                return self.save(
+                    thread_id, state, metadata=metadata, checkpoint_id=checkpoint_id,
+                    expected_id=current.id if current is not None else None,
+                )
+            except ConflictError as exc:
+                conflict = exc
+        assert conflict is not None
+        raise conflict
 
     def close(self) -> None:
         """Release resources the checkpointer owns."""

@@ -139,6 +139,23 @@ def sentinel_client(
     return client
 
 
+def reset_after_fork(client: Any) -> None:
+    """Forget, in a forked child, every connection inherited from the parent.
+
+    What redis-py's pools do by themselves on their next use when they notice
+    the new process id; frameworks with a post-fork hook (Celery
+    ``worker_process_init``, gunicorn ``post_fork``) call this to do it at once.
+    The parent's sockets are dropped, not closed, so the parent is unaffected.
+    """
+    if isinstance(client, redis.RedisCluster):
+        nodes = list(client.nodes_manager.nodes_cache.values())
+        pools = [n.redis_connection.connection_pool for n in nodes if n.redis_connection is not None]
+    else:
+        pools = [client.connection_pool]
+    for pool in pools:
+        pool.reset()
+
+
 def describe(client: Any) -> str:
     """``host:port/db`` of a client, for reprs and messages: never credentials."""
     if isinstance(client, redis.RedisCluster):

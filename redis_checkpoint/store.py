@@ -56,12 +56,32 @@ class RedisCheckpointer(Checkpointer):
         retry: Optional[Retry] = None,
         retry_budget: float = DEFAULT_BUDGET,
     ) -> None:
-        if not hasattr(client, "evalsha"):
-            raise TypeError(f"client must be a redis-py client, not {type(client).__name__}")
-        if client.get_encoder().decode_responses:
-            raise ValueError("client must be created with decode_responses=False")
-        self._client = client
+        self._configure(
+            key_prefix=key_prefix, ttl_seconds=ttl_seconds, refresh_ttl_on_read=refresh_ttl_on_read,
+            compression=compression, compression_threshold=compression_threshold,
+            max_checkpoints=max_checkpoints, max_state_size=max_state_size,
+            min_replicas=min_replicas, min_replicas_timeout=min_replicas_timeout,
+            retry=retry, retry_budget=retry_budget,
+        )
+        self._attach(client)
         self._owns_client = False
+
+    def _configure(
+        self,
+        *,
+        key_prefix: str = "checkpoint",
+        ttl_seconds: Optional[float] = None,
+        refresh_ttl_on_read: bool = False,
+        compression: Optional[str] = "snappy",
+        compression_threshold: int = 1024,
+        max_checkpoints: Optional[int] = None,
+        max_state_size: int = DEFAULT_MAX_STATE_SIZE,
+        min_replicas: int = 0,
+        min_replicas_timeout: float = 1.0,
+        retry: Optional[Retry] = None,
+        retry_budget: float = DEFAULT_BUDGET,
+    ) -> None:
+        """Check and keep every option; raises ``TypeError``/``ValueError`` naming it."""
         self._prefix = _keys.validate_prefix(key_prefix)
         self._ttl_ms = _ttl_ms(ttl_seconds)
         self._refresh = bool(refresh_ttl_on_read)
@@ -73,6 +93,13 @@ class RedisCheckpointer(Checkpointer):
         wait = check_number("min_replicas_timeout", min_replicas_timeout, 0.0, above=True)
         self._wait_ms = max(1, int(wait * 1000))
         self._policy = RetryPolicy(retry, retry_budget)
+
+    def _attach(self, client: Any) -> None:
+        if not hasattr(client, "evalsha"):
+            raise TypeError(f"client must be a redis-py client, not {type(client).__name__}")
+        if client.get_encoder().decode_responses:
+            raise ValueError("client must be created with decode_responses=False")
+        self._client = client
         self._scripts = scripts_for(client)
         track(client)  # RedisCluster: fork safety (see cluster.py)
 
@@ -80,23 +107,24 @@ class RedisCheckpointer(Checkpointer):
     def from_url(cls, url: str, **options: Any) -> "RedisCheckpointer":
         """Connect to ``url`` on a bounded blocking pool (see ``connection.connect``).
 
+        The checkpointer's own options are checked before anything connects.
         ``cluster=None`` (default) asks the server whether it is a Redis Cluster
         node (so the server must answer now: :class:`StorageError` otherwise) and
         builds a ``redis.RedisCluster`` if so; ``True``/``False`` force the choice
-        and connect lazily. Pool and socket
-        options (``max_connections``, ``pool_timeout``, ``socket_timeout``,
-        ``retry``, ...) go to the pool; the rest to the checkpointer.
+        and connect lazily. Pool and socket options (``max_connections``,
+        ``pool_timeout``, ``socket_timeout``, ``sentinel_kwargs``, ...) go to the
+        pool; the rest to the checkpointer.
         """
-        mine = {k: options.pop(k) for k in _OWN_OPTIONS if k in options}
-        policy = RetryPolicy(mine.get("retry"), mine.get("retry_budget", DEFAULT_BUDGET))
+        cp = cls.__new__(cls)
+        cp._configure(**{k: options.pop(k) for k in _OWN_OPTIONS if k in options})
         try:
-            client = policy.call(lambda: connect(url, **options))
+            client = cp._policy.call(lambda: connect(url, **options))
         except redis.RedisError as exc:  # cluster=None asks the server at once
             raise StorageError(
                 f"connect failed: {type(exc).__name__}: {exc}", operation="connect"
             ) from exc
         try:
-            cp = cls(client, **mine)
+            cp._attach(client)
         except BaseException:
             client.close()
             raise

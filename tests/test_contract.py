@@ -339,3 +339,43 @@ def test_threads_lists_every_thread_by_glob(cp: RedisCheckpointer) -> None:
     assert list(other.threads()) == []
     with pytest.raises(ValueError, match="match"):
         list(cp.threads(""))
+
+
+def test_advance_loads_computes_and_saves_with_compare_and_set(cp: RedisCheckpointer) -> None:
+    calls = []
+
+    def step(state: Any) -> Any:
+        calls.append(state)
+        return (state or 0) + 1
+
+    first = cp.advance("t", step)
+    second = cp.advance("t", step, checkpoint_id="job-1", metadata={"by": "job"})
+    assert calls == [None, 1] and cp.load("t").state == 2  # type: ignore[union-attr]
+    assert second.parent_id == first.id and second.metadata == {"by": "job"}
+    again = cp.advance("t", step, checkpoint_id="job-1")  # a retried job: not applied again
+    assert again.id == "job-1" and calls == [None, 1] and cp.load("t").state == 2  # type: ignore[union-attr]
+
+
+def test_advance_retries_conflicts_then_gives_up(cp: RedisCheckpointer) -> None:
+    cp.save("t", 0)
+
+    def racing(state: Any) -> Any:  # another writer always gets in first
+        cp.save("t", -1)
+        return state + 1
+
+    with pytest.raises(ConflictError):
+        cp.advance("t", racing, max_conflicts=3)
+    assert len(cp.list("t")) == 4  # only the three racing saves landed
+    attempts = []
+
+    def lose_once(state: Any) -> Any:
+        if not attempts:
+            attempts.append(1)
+            cp.save("t", 100)
+        return state + 1
+
+    assert cp.advance("t", lose_once).id == cp.load("t").id  # type: ignore[union-attr]
+    assert cp.load("t").state == 101  # type: ignore[union-attr]
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="max_conflicts"):
+            cp.advance("t", lose_once, max_conflicts=bad)  # type: ignore[arg-type]

@@ -1,0 +1,108 @@
+"""Django: settings, one shared checkpointer per process, views through the test client."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from typing import Any, Dict, List
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
+
+from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint.contrib.django import get_checkpointer
+
+from .test_real_redis import chain_ok
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def configured(settings: Any, redis_url: str, prefix: str) -> str:
+    settings.REDIS_CHECKPOINT = {"URL": redis_url, "OPTIONS": {"key_prefix": prefix}}
+    return prefix
+
+
+def test_views_advance_and_read_a_thread(configured: str) -> None:
+    web = Client()
+    ids = [web.post("/threads/t1/advance?by=2").json()["id"] for _ in range(5)]
+    got = web.get("/threads/t1").json()
+    assert got == {"id": ids[-1], "state": {"count": 10, "steps": 5}}
+    history = web.get("/threads/t1/history").json()["history"]
+    assert [h["id"] for h in history] == ids[::-1]
+    assert history[0]["metadata"] == {"source": "django", "by": 2}
+    assert chain_ok(get_checkpointer(), "t1") == ids
+    assert web.get("/threads/nobody").status_code == 404
+    assert web.post("/threads/t1/advance?by=x").status_code == 400
+    assert web.get("/threads/t1/advance").status_code == 405
+
+
+def test_a_repeated_request_id_advances_once(configured: str) -> None:
+    web = Client()
+    first = web.post("/threads/t2/advance?by=1&request_id=req-7").json()
+    again = web.post("/threads/t2/advance?by=1&request_id=req-7").json()
+    assert first["id"] == again["id"] == "req-7"
+    assert web.get("/threads/t2").json()["state"] == {"count": 1, "steps": 1}
+
+
+def test_one_shared_instance_per_process(configured: str) -> None:
+    seen: List[RedisCheckpointer] = []
+    threads = [threading.Thread(target=lambda: seen.append(get_checkpointer())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(cp) for cp in seen}) == 1 and seen[0].key_prefix == configured
+
+
+def test_named_checkpointers_like_caches(settings: Any, redis_url: str, prefix: str) -> None:
+    settings.REDIS_CHECKPOINT = {
+        "default": {"URL": redis_url, "OPTIONS": {"key_prefix": prefix + "a"}},
+        "audit": {"URL": redis_url, "OPTIONS": {"key_prefix": prefix + "b", "max_checkpoints": 2}},
+    }
+    assert get_checkpointer().key_prefix == prefix + "a"
+    audit = get_checkpointer("audit")
+    assert audit.key_prefix == prefix + "b" and audit is not get_checkpointer()
+    # a changed setting drops the old instances
+    settings.REDIS_CHECKPOINT = {"URL": redis_url, "OPTIONS": {"key_prefix": prefix + "c"}}
+    assert get_checkpointer().key_prefix == prefix + "c"
+
+
+BAD: Dict[str, Any] = {
+    "not a dict": ("redis://x", "must be a dict"),
+    "no url": ({"OPTIONS": {}}, "'URL'"),
+    "empty url": ({"URL": ""}, "'URL'"),
+    "unknown key": ({"URL": "redis://localhost", "LOCATION": "x"}, "unknown keys"),
+    "options not a dict": ({"URL": "redis://localhost", "OPTIONS": [1]}, "OPTIONS"),
+    "bad option value": ({"URL": "redis://localhost", "OPTIONS": {"ttl_seconds": -1}}, "ttl_seconds"),
+    "bad entry": ({"default": "redis://localhost"}, "must be a dict with a 'URL'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_settings_are_improperly_configured(settings: Any, case: str) -> None:
+    value, message = BAD[case]
+    settings.REDIS_CHECKPOINT = value
+    with pytest.raises(ImproperlyConfigured, match=message):
+        get_checkpointer()
+
+
+def test_missing_setting_and_unknown_name(settings: Any, redis_url: str) -> None:
+    del settings.REDIS_CHECKPOINT
+    with pytest.raises(ImproperlyConfigured, match="REDIS_CHECKPOINT is not set"):
+        get_checkpointer()
+    settings.REDIS_CHECKPOINT = {"URL": redis_url}
+    with pytest.raises(ImproperlyConfigured, match="no checkpointer 'other'.*'default'"):
+        get_checkpointer("other")
+
+
+@pytest.mark.parametrize("module,extra", [("django", "django"), ("celery", "celery")])
+def test_missing_framework_names_the_extra(module: str, extra: str) -> None:
+    code = (
+        f"import sys; sys.modules[{module!r}] = None\n"
+        f"try:\n    import redis_checkpoint.contrib.{module}\n"
+        f"except ImportError as exc:\n    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert f"pip install 'redis-checkpoint[{extra}]'" in out
