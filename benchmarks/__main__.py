@@ -1,9 +1,22 @@
-"""Side-by-side benchmark: RedisCheckpointer against raw redis-py on the same server.
+"""``python -m benchmarks`` (``make bench``): redis-checkpoint against raw redis-py, side by side.
 
-Every ratio compares two measurements taken in the same run, interleaved round
-by round, so machine noise hits both sides alike. Nothing here asserts a time.
+    python -m benchmarks [--url URL] [--workers W] [--sizes 1000,10000,100000,1000000]
+                         [--rounds 5] [--seconds 3] [--quick] [--out benchmarks/results]
 
-    python -m benchmarks [--url URL] [--sizes 1000,10000] [--rounds 7] [--ops 300]
+Four parts, all against the same Redis server in one run:
+
+1. one process, each operation interleaved with its raw redis-py equivalent on
+   the same encoded bytes, for every state size; baselines JSON, pickle,
+   compression off; bytes in Redis per checkpoint and compression ratio;
+2. 1 to W worker processes in parallel (10 KB state): aggregate throughput,
+   p50/p99, and the server's CPU use, to show where its core saturates;
+3. latency against history length (10, 10 000, 100 000) and thread count
+   (1 to 100 000);
+4. LangGraph's ``langgraph-checkpoint-redis``, only when ``LANGGRAPH_REDIS_URL``
+   names a Redis with its modules (not measured otherwise).
+
+Without ``--url`` a throwaway redis-server is started. Nothing here asserts a time.
+Results: ``<out>/latest.json`` and ``<out>/latest.png``.
 """
 from __future__ import annotations
 
@@ -11,116 +24,59 @@ import argparse
 import json
 import os
 import platform
-import statistics
+import sys
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import redis
 
-from redis_checkpoint import RedisCheckpointer
-from redis_checkpoint.codec import Codec
+from . import parallel, scaling, side_by_side
 
-from .states import conversation
-
-Op = Callable[[int], Any]
+RATIOS = (("save", "raw SET"), ("load", "raw GET"), ("list10", "raw ZREVRANGE"))
 
 
-def interleaved(pair: Dict[str, Op], rounds: int, ops: int) -> Dict[str, Dict[str, float]]:
-    """Run each op ``ops`` times per round, alternating which goes first; ops/s per round."""
-    per: Dict[str, List[float]] = {name: [] for name in pair}
-    lat: Dict[str, List[float]] = {name: [] for name in pair}
-    counter = 0
-    for r in range(rounds):
-        names = list(pair) if r % 2 == 0 else list(pair)[::-1]
-        for name in names:
-            fn = pair[name]
-            start = time.perf_counter()
-            for _ in range(ops):
-                t0 = time.perf_counter()
-                fn(counter)
-                lat[name].append(time.perf_counter() - t0)
-                counter += 1
-            per[name].append(ops / (time.perf_counter() - start))
-    out = {}
-    for name in pair:
-        samples = sorted(lat[name])
-        out[name] = {
-            "ops_per_s": statistics.median(per[name]),
-            "p50_us": samples[len(samples) // 2] * 1e6,
-            "p99_us": samples[int(len(samples) * 0.99)] * 1e6,
-        }
-    return out
+def progress(message: str) -> None:
+    print(f"  .. {message}", file=sys.stderr, flush=True)
 
 
-def bench_size(client: Any, size: int, rounds: int, ops: int, threads: int = 100) -> Dict[str, Any]:
-    prefix = f"bench{size}"
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):  # a previous run's keys
-        client.unlink(key)
-    cp = RedisCheckpointer(client, key_prefix=prefix)
-    state = conversation(size)
-    blob = Codec().encode(state)
-    for i in range(threads):  # every thread has history to list from the start
-        for _ in range(10):
-            cp.save(f"t{i}", state)
-    for i in range(threads):
-        client.set(f"{prefix}:raw:{i}", blob)
-    history = [cp.keys(f"t{i}").history for i in range(threads)]
-    results: Dict[str, Any] = {"state_json_bytes": len(json.dumps(state)), "stored_bytes": len(blob)}
-    codec = Codec()
-    results["save"] = interleaved(
-        {
-            "raw SET": lambda i: client.set(f"{prefix}:new:{i}", blob),
-            "encode+SET": lambda i: client.set(f"{prefix}:enc:{i}", codec.encode(state)),
-            "save": lambda i: cp.save(f"t{i % threads}", state),
-        },
-        rounds, ops,
-    )
-    results["load"] = interleaved(
-        {
-            "raw GET": lambda i: client.get(f"{prefix}:raw:{i % threads}"),
-            "GET+decode": lambda i: codec.decode(client.get(f"{prefix}:raw:{i % threads}")),
-            "load": lambda i: cp.load(f"t{i % threads}"),
-        },
-        rounds, ops,
-    )
-    results["list10"] = interleaved(
-        {
-            "raw ZREVRANGE": lambda i: client.zrevrange(history[i % threads], 0, 9),
-            "list": lambda i: cp.list(f"t{i % threads}", limit=10),
-        },
-        rounds, ops,
-    )
-    results["memory"] = memory_per_checkpoint(client, state, blob, prefix)
-    return results
+def worker_counts(most: int) -> List[int]:
+    counts, w = [], 1
+    while w < most:
+        counts.append(w)
+        w *= 2
+    return counts + [most]
 
 
-def memory_per_checkpoint(client: Any, state: Any, blob: bytes, prefix: str, n: int = 500) -> Dict[str, float]:
-    """used_memory growth per checkpoint (one thread) against a raw SET of the same bytes."""
-    cp = RedisCheckpointer(client, key_prefix=prefix + "mem")
-
-    def grow(fn: Callable[[int], Any]) -> float:
-        before = client.info("memory")["used_memory"]
-        for i in range(n):
-            fn(i)
-        return (client.info("memory")["used_memory"] - before) / n
-
-    raw = grow(lambda i: client.set(f"{prefix}:memraw:{i}", blob))
-    ours = grow(lambda i: cp.save("mem", state))
-    return {"raw_set_bytes": raw, "checkpoint_bytes": ours, "ratio": ours / raw}
+def print_size(size: str, res: Dict[str, Any]) -> None:
+    print(f"\n## state ~{size} B of JSON: CBOR {res['cbor_bytes']} B, stored {res['stored_bytes']} B "
+          f"(compression x{res['compression_ratio']:.2f}), {res['ops_per_round']} calls per round")
+    for group, base in RATIOS:
+        for name, m in res[group].items():
+            ratio = m["ops_per_s"] / res[group][base]["ops_per_s"]
+            print(f"  {group:6s} {name:22s} {m['ops_per_s']:8.0f} ops/s  p50 {m['p50_us']:8.0f} µs  "
+                  f"p99 {m['p99_us']:8.0f} µs  x{ratio:.2f} of {base}")
+    mem = res["memory"]
+    print(f"  memory per checkpoint {mem['checkpoint_bytes']:.0f} B vs raw SET {mem['raw_set_bytes']:.0f} B "
+          f"(x{mem['ratio']:.2f}); MEMORY USAGE {mem['memory_usage_checkpoint']:.0f} B vs "
+          f"{mem['memory_usage_raw']:.0f} B")
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description="redis-checkpoint against raw redis-py, side by side")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=os.environ.get("BENCH_REDIS_URL"))
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--ops", type=int, default=300)
-    parser.add_argument("--out", default="benchmarks/results/latest.json")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--sizes", default="1000,10000,100000,1000000")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per parallel measurement")
+    parser.add_argument("--quick", action="store_true", help="small scaling runs (10 and 1000)")
+    parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    started = time.monotonic()
     server = None
-    if args.url:
-        url = args.url
-    else:
+    url = args.url
+    if not url:
         from redis_checkpoint.testing import RedisServer
 
         server = RedisServer()
@@ -128,33 +84,76 @@ def main(argv: Optional[List[str]] = None) -> None:
     client = redis.Redis.from_url(url)
     info = client.info("server")
     report: Dict[str, Any] = {
-        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "redis": info["redis_version"],
+        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+                   f"Python {platform.python_version()}, redis-py {redis.__version__}, "
+                   f"redis-server {info['redis_version']}",
         "sizes": {},
+        "workers": {},
+        "workers_size": 10000,
     }
-    print(f"# {report['machine']}; redis-server {report['redis']} on loopback; one client process")
+    print(f"# {report['machine']}; server on {'loopback' if server else 'the given URL'}")
     try:
         for size in [int(s) for s in args.sizes.split(",")]:
-            print(f"\n## state ~{size} bytes of JSON", flush=True)
-            res = bench_size(client, size, args.rounds, args.ops)
-            report["sizes"][size] = res
-            print(f"stored {res['stored_bytes']} bytes (CBOR+snappy) for {res['state_json_bytes']} bytes of JSON")
-            for op, base in (("save", "raw SET"), ("load", "raw GET"), ("list10", "raw ZREVRANGE")):
-                for name, m in res[op].items():
-                    ratio = m["ops_per_s"] / res[op][base]["ops_per_s"]
-                    print(f"  {op:6s} {name:14s} {m['ops_per_s']:8.0f} ops/s  p50 {m['p50_us']:7.0f} us  "
-                          f"p99 {m['p99_us']:7.0f} us  x{ratio:.2f} of {base}")
-            mem = res["memory"]
-            print(f"  memory per checkpoint {mem['checkpoint_bytes']:.0f} B vs raw SET {mem['raw_set_bytes']:.0f} B"
-                  f" (x{mem['ratio']:.2f})")
+            progress(f"one process, state of {size} B")
+            res = side_by_side.bench_size(client, size, args.rounds)
+            report["sizes"][str(size)] = res
+            print_size(str(size), res)
+        print(f"\n## {report['workers_size']} B state, 1 to {args.workers} worker processes "
+              f"({args.seconds:.0f} s each)")
+        for op in parallel.OPERATIONS:
+            runs = []
+            for w in worker_counts(args.workers):
+                progress(f"{op} with {w} workers")
+                runs.append(parallel.run(url, report["workers_size"], op, w, args.seconds))
+                r = runs[-1]
+                print(f"  {op:8s} W={w:<3d} {r['ops_per_s']:8.0f} ops/s  p50 {r['p50_us']:7.0f} µs  "
+                      f"p99 {r['p99_us']:7.0f} µs  server CPU {r['server_cpu']:.2f} cores")
+            report["workers"][op] = runs
+        for op in ("save", "load", "list10"):
+            raw = {"save": "raw SET", "load": "raw GET"}.get(op)
+            best = max(report["workers"][op], key=lambda r: r["ops_per_s"])
+            saturated = [r["workers"] for r in report["workers"][op] if r["server_cpu"] >= 0.9]
+            where = (f"server core saturated from W={saturated[0]}" if saturated
+                     else f"server core not saturated (at most {max(r['server_cpu'] for r in report['workers'][op]):.2f} cores)")
+            line = f"  {op}: best {best['ops_per_s']:.0f} ops/s at W={best['workers']}; {where}"
+            if raw:
+                raw_best = max(r["ops_per_s"] for r in report["workers"][raw])
+                line += f"; x{best['ops_per_s'] / raw_best:.2f} of the best {raw}"
+            print(line)
+        lengths = (10, 1000) if args.quick else (10, 10_000, 100_000)
+        counts = (1, 1000) if args.quick else (1, 1000, 100_000)
+        print("\n## history length (1 KB state)")
+        report["history"] = scaling.history(client, lengths, progress)
+        for r in report["history"]:
+            print(f"  {r['history']:>7d} checkpoints: save p50 {r['save']['p50_us']:6.0f} µs, list10 p50 "
+                  f"{r['list10']['p50_us']:6.0f} µs, list10 before the middle p50 "
+                  f"{r['list10_before_middle']['p50_us']:6.0f} µs")
+        print("\n## number of threads (1 KB state)")
+        report["threads"] = scaling.threads(client, counts, progress)
+        for r in report["threads"]:
+            print(f"  {r['threads']:>7d} threads: save p50 {r['save']['p50_us']:6.0f} µs, "
+                  f"load p50 {r['load']['p50_us']:6.0f} µs")
+        if os.environ.get("LANGGRAPH_REDIS_URL"):
+            print("\nLANGGRAPH_REDIS_URL is set, but the LangGraph comparison is not built yet")
+        else:
+            print("\nlanggraph-checkpoint-redis: not measured (set LANGGRAPH_REDIS_URL to a Redis with "
+                  "RedisJSON and RediSearch)")
     finally:
         client.close()
         if server is not None:
             server.close()
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as fh:
-        json.dump(report, fh, indent=2)
-    print(f"\nwritten to {args.out}")
+    report["seconds"] = time.monotonic() - started
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "latest.json"), "w") as fh:
+        json.dump(report, fh, indent=1)
+    try:
+        from .chart import draw
+
+        draw(report, os.path.join(args.out, "latest.png"))
+        chart = "latest.png"
+    except ImportError:
+        chart = "no chart (pip install 'redis-checkpoint[bench]' for matplotlib)"
+    print(f"\nwritten to {args.out}/latest.json and {chart}; {report['seconds']:.0f} s in all")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,14 @@ _STRICT_ENCODERS: Dict[type, Callable[[Any, Any], None]] = {
     email.message.Message: _refuse_type,
 }
 _DECODERS = {t: _refuse_tag for t in DENIED_BUILTIN_TAGS}
+#: Keywords for cbor2's decoder: the limits every decode in the package uses.
+DECODER_LIMITS: Dict[str, Any] = dict(
+    max_depth=MAX_DEPTH,
+    allow_indefinite=False,
+    allow_duplicate_keys=False,
+    semantic_decoders=_DECODERS,
+    tag_hook=_unknown_tag,
+)
 
 
 class Codec:
@@ -133,14 +141,7 @@ class Codec:
                 raise CorruptCheckpointError(
                     f"{len(body)} bytes, over max_state_size={self.max_state_size}"
                 )
-            return cbor2.loads(
-                body,
-                max_depth=MAX_DEPTH,
-                allow_indefinite=False,
-                allow_duplicate_keys=False,
-                semantic_decoders=_DECODERS,
-                tag_hook=_unknown_tag,
-            )
+            return cbor2.loads(body, **DECODER_LIMITS)
         except CorruptCheckpointError:
             raise
         except Exception as exc:  # any decoder failure is corruption, never a crash

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from redis.commands.core import Script
 
-NAMES = ("save", "load", "load_touch", "list")
+NAMES = ("save", "load", "load_touch", "list", "prune")
 
 
 class Scripts(NamedTuple):
@@ -26,6 +26,7 @@ class Scripts(NamedTuple):
     load: Script
     load_touch: Script
     list: Script
+    prune: Script
 
 
 def source(name: str) -> bytes:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
 import redis
 from redis.commands.core import Script
@@ -215,6 +215,20 @@ class RedisCheckpointer(Checkpointer):
     # -- reads -------------------------------------------------------------
 
     def load(self, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[Checkpoint]:
+        reply = self._fetch(thread_id, checkpoint_id)
+        if reply is None:
+            return None
+        cid, rec, blob = reply
+        created, _size, parent, meta_blob = parse_record(rec)
+        meta = decode_metadata(self._codec, meta_blob, thread_id, cid)
+        try:
+            state = self._codec.decode(blob)
+        except CorruptCheckpointError as exc:
+            raise CorruptCheckpointError(str(exc), thread_id=thread_id, checkpoint_id=cid) from exc
+        return Checkpoint(cid, thread_id, parent, created, meta, state)
+
+    def _fetch(self, thread_id: str, checkpoint_id: Optional[str]) -> Optional[Tuple[str, bytes, bytes]]:
+        """``(id, record, framed state)`` of a checkpoint, one round trip, or ``None``."""
         keys = self.keys(thread_id)
         cid = "" if checkpoint_id is None else validate_id(checkpoint_id)
         if self._refresh and self._ttl_ms:
@@ -227,15 +241,7 @@ class RedisCheckpointer(Checkpointer):
                 reply = None
         if reply is None:
             return None
-        raw_id, rec, blob = reply
-        cid = raw_id.decode()
-        created, _size, parent, meta_blob = parse_record(rec)
-        meta = decode_metadata(self._codec, meta_blob, thread_id, cid)
-        try:
-            state = self._codec.decode(blob)
-        except CorruptCheckpointError as exc:
-            raise CorruptCheckpointError(str(exc), thread_id=thread_id, checkpoint_id=cid) from exc
-        return Checkpoint(cid, thread_id, parent, created, meta, state)
+        return reply[0].decode(), reply[1], reply[2]
 
     def list(
         self, thread_id: str, *, limit: Optional[int] = None, before: Optional[str] = None

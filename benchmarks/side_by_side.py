@@ -1,0 +1,134 @@
+"""One client process: each operation against its raw redis-py equivalent, interleaved.
+
+Every ratio compares two measurements from the same run, alternating round by
+round which goes first, so machine noise hits both sides alike.
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import statistics
+import time
+from typing import Any, Callable, Dict, List
+
+import snappy
+
+from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint.codec import Codec
+
+from .states import conversation
+
+Op = Callable[[int], Any]
+THREADS = 50  # threads per size, each with history to list from the start
+
+
+def ops_for(size: int) -> int:
+    """Calls per round: fewer for big states, so a default run stays short."""
+    return max(20, min(300, 3_000_000 // max(size, 1)))
+
+
+def interleaved(ops: Dict[str, Op], rounds: int, count: int) -> Dict[str, Dict[str, float]]:
+    """Run each op ``count`` times per round, alternating the order; ops/s and latencies."""
+    per: Dict[str, List[float]] = {name: [] for name in ops}
+    lat: Dict[str, List[float]] = {name: [] for name in ops}
+    counter = 0
+    for r in range(rounds):
+        for name in (list(ops) if r % 2 == 0 else list(ops)[::-1]):
+            fn = ops[name]
+            start = time.perf_counter()
+            for _ in range(count):
+                t0 = time.perf_counter()
+                fn(counter)
+                lat[name].append(time.perf_counter() - t0)
+                counter += 1
+            per[name].append(count / (time.perf_counter() - start))
+    return {name: summary(per[name], lat[name]) for name in ops}
+
+
+def summary(rates: List[float], latencies: List[float]) -> Dict[str, float]:
+    samples = sorted(latencies)
+    return {
+        "ops_per_s": statistics.median(rates),
+        "p50_us": samples[len(samples) // 2] * 1e6,
+        "p99_us": samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1e6,
+    }
+
+
+def clear(client: Any, prefix: str) -> None:
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.unlink(key)
+
+
+def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
+    prefix = f"bench{size}"
+    clear(client, prefix)
+    count = ops_for(size)
+    cp = RedisCheckpointer(client, key_prefix=prefix)
+    plain = RedisCheckpointer(client, key_prefix=prefix + "plain", compression=None)
+    state = conversation(size)
+    codec = Codec()
+    blob = codec.encode(state)
+    first_ids = []
+    for i in range(THREADS):
+        first_ids.append(cp.save(f"t{i}", state).id)
+        for _ in range(9):
+            cp.save(f"t{i}", state)
+        client.set(f"{prefix}:raw:{i}", blob)
+    history = [cp.keys(f"t{i}").history for i in range(THREADS)]
+    json_blob = json.dumps(state).encode()
+    res: Dict[str, Any] = {
+        "json_bytes": len(json_blob),
+        "cbor_bytes": len(Codec(compression=None).encode(state)),
+        "stored_bytes": len(blob),
+        "ops_per_round": count,
+    }
+    res["compression_ratio"] = res["cbor_bytes"] / res["stored_bytes"]
+    tid = lambda i: f"t{i % THREADS}"  # noqa: E731
+    # threads of their own: compare-and-set against the id this process saved last
+    current = {f"c{i}": cp.save(f"c{i}", state).id for i in range(THREADS)}
+
+    def cas_save(i: int) -> None:
+        t = f"c{i % THREADS}"
+        current[t] = cp.save(t, state, expected_id=current[t]).id
+
+    res["save"] = interleaved({
+        "raw SET": lambda i: client.set(f"{prefix}:new:{i % THREADS}", blob),
+        "save": lambda i: cp.save(tid(i), state),
+        "save (CAS)": lambda i: cas_save(i),
+        "save, compression off": lambda i: plain.save(tid(i), state),
+        "JSON+snappy+SET": lambda i: client.set(f"{prefix}:json:{i % THREADS}", snappy.compress(json.dumps(state).encode())),
+        "pickle+snappy+SET": lambda i: client.set(f"{prefix}:pkl:{i % THREADS}", snappy.compress(pickle.dumps(state, 5))),
+    }, rounds, count)
+    res["load"] = interleaved({
+        "raw GET": lambda i: client.get(f"{prefix}:raw:{i % THREADS}"),
+        "load": lambda i: cp.load(tid(i)),
+        "load by id": lambda i: cp.load(tid(i), first_ids[i % THREADS]),
+    }, rounds, count)
+    res["list10"] = interleaved({
+        "raw ZREVRANGE": lambda i: client.zrevrange(history[i % THREADS], 0, 9),
+        "list": lambda i: cp.list(tid(i), limit=10),
+    }, rounds, count)
+    res["memory"] = memory(client, state, blob, prefix)
+    clear(client, prefix)
+    return res
+
+
+def memory(client: Any, state: Any, blob: bytes, prefix: str, n: int = 200) -> Dict[str, float]:
+    """Bytes per checkpoint: used_memory growth and MEMORY USAGE, against raw SETs of the blob."""
+    cp = RedisCheckpointer(client, key_prefix=prefix + "mem")
+
+    def grow(fn: Op) -> float:
+        before = client.info("memory")["used_memory"]
+        for i in range(n):
+            fn(i)
+        return (client.info("memory")["used_memory"] - before) / n
+
+    raw = grow(lambda i: client.set(f"{prefix}:memraw:{i}", blob))
+    ours = grow(lambda i: cp.save("mem", state))
+    keys = cp.keys("mem")
+    usage = sum(client.memory_usage(k, samples=0) or 0 for k in keys) / n
+    raw_usage = sum(client.memory_usage(f"{prefix}:memraw:{i}", samples=0) or 0 for i in range(n)) / n
+    return {
+        "raw_set_bytes": raw, "checkpoint_bytes": ours, "ratio": ours / raw if raw else float("nan"),
+        "memory_usage_checkpoint": usage, "memory_usage_raw": raw_usage,
+    }

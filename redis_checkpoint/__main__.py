@@ -1,0 +1,4 @@
+"""``python -m redis_checkpoint``: the ``redis-checkpoint`` command line."""
+from .cli import run
+
+run()

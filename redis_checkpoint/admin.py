@@ -1,0 +1,50 @@
+"""Operator views of a checkpointer's data: what the command line shows and changes.
+
+Thin functions over a :class:`RedisCheckpointer` (same key layout, same error
+wrapping); applications use the checkpointer itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .base import CheckpointMetadata
+from .errors import check_int
+from .store import RedisCheckpointer
+
+
+@dataclass(frozen=True)
+class ThreadInfo:
+    """One thread at a glance: how many checkpoints, the latest, bytes in Redis, TTL left."""
+
+    thread_id: str
+    checkpoints: int
+    latest: Optional[CheckpointMetadata]
+    memory_bytes: int
+    ttl_seconds: Optional[float]
+
+
+def thread_info(cp: RedisCheckpointer, thread_id: str) -> Optional[ThreadInfo]:
+    """``None`` when the thread has no checkpoint."""
+    keys = cp.keys(thread_id)
+    client = cp.client
+    count = int(cp._run("info", thread_id, client.zcard, keys.history))
+    if count == 0:
+        return None
+    latest = cp.list(thread_id, limit=1)
+    memory = sum(int(cp._run("info", thread_id, client.memory_usage, k) or 0) for k in keys)
+    pttl = int(cp._run("info", thread_id, client.pttl, keys.thread))
+    return ThreadInfo(thread_id, count, latest[0] if latest else None, memory, pttl / 1000 if pttl >= 0 else None)
+
+
+def frame(cp: RedisCheckpointer, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[bytes]:
+    """The stored bytes of a checkpoint's state (the codec's frame), undecoded."""
+    found = cp._fetch(thread_id, checkpoint_id)
+    return None if found is None else found[2]
+
+
+def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
+    """Remove all but the newest ``keep`` checkpoints (one atomic script); how many went."""
+    check_int("keep", keep, 1)
+    keys = cp.keys(thread_id)
+    return int(cp._run("prune", thread_id, cp._scripts.prune, keys, (keep,)))

@@ -1,0 +1,126 @@
+"""``redis-checkpoint`` (also ``python -m redis_checkpoint``): the operators' command line.
+
+Exit codes: 0 success, 1 a thread or checkpoint that is not there, 2 a usage
+error, 3 Redis could not be reached or failed. Errors are one line on stderr,
+never a traceback, and never contain the URL or its password.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, List, Optional, Sequence
+
+from ..errors import CheckpointError, CheckpointNotFoundError, StorageError
+from ..store import RedisCheckpointer
+from . import commands
+
+OK, MISSING, USAGE, FAILED = 0, 1, 2, 3
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="redis-checkpoint", description="Inspect and manage redis-checkpoint threads."
+    )
+    top.add_argument("--url", help="Redis URL (default: $REDIS_CHECKPOINT_URL, then $REDIS_URL)")
+    top.add_argument("--prefix", default="checkpoint", help="key prefix (default: checkpoint)")
+    cluster = top.add_mutually_exclusive_group()
+    cluster.add_argument("--cluster", dest="cluster", action="store_const", const=True, default=None)
+    cluster.add_argument("--no-cluster", dest="cluster", action="store_const", const=False)
+    top.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    # --json is accepted after the command too (redis-checkpoint show t1 --json)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = sub.add_parser
+
+    def add_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return add(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
+
+    p = sub.add_parser("threads", help="threads with their checkpoint count, latest time and size")
+    p.add_argument("--match", default="*", help="glob over thread ids")
+    p.add_argument("--limit", type=int, default=None)
+    p = sub.add_parser("history", help="a thread's checkpoints, newest first")
+    p.add_argument("thread")
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--before", default=None, help="start just before this checkpoint id")
+    p = sub.add_parser("show", help="a checkpoint's state (the latest by default)")
+    p.add_argument("thread")
+    p.add_argument("id", nargs="?")
+    p.add_argument("--raw", action="store_true", help="the stored bytes, unchanged, to stdout")
+    p = sub.add_parser("rollback", help="make an old checkpoint current again (history is kept)")
+    p.add_argument("thread")
+    p.add_argument("id")
+    p = sub.add_parser("delete", help="delete a thread and all its checkpoints")
+    p.add_argument("thread")
+    p = sub.add_parser("prune", help="trim histories and delete stale threads")
+    p.add_argument("--keep", type=int, default=None, help="keep the newest N checkpoints of each thread")
+    p.add_argument("--match", default="*")
+    p.add_argument("--older-than", default=None, help="delete threads whose latest save is older (7d, 12h, 30m)")
+    p.add_argument("--dry-run", action="store_true")
+    p = sub.add_parser("export", help="write threads to a CBOR file")
+    p.add_argument("file")
+    p.add_argument("--match", default="*")
+    p = sub.add_parser("import", help="load a file written by export (idempotent)")
+    p.add_argument("file")
+    sub.add_parser("stats", help="threads, checkpoints, bytes, compression, TTL coverage")
+    sub.add_parser("demo", help="the end-to-end scenario of make demo")
+    p = sub.add_parser("bench", help="run the benchmark (from a source checkout)")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m benchmarks")
+    return top
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parser().parse_args(argv)  # usage errors exit 2 here
+    try:
+        if args.command in ("demo", "bench"):
+            return commands.run_program(args)
+        url = args.url or os.environ.get("REDIS_CHECKPOINT_URL") or os.environ.get("REDIS_URL")
+        if not url:
+            return _fail(USAGE, "no Redis URL: pass --url or set REDIS_CHECKPOINT_URL or REDIS_URL")
+        try:
+            cp = RedisCheckpointer.from_url(url, key_prefix=args.prefix, cluster=args.cluster, retry_budget=5)
+        except ValueError as exc:
+            return _fail(USAGE, str(exc))
+        with cp:
+            result = getattr(commands, "cmd_" + args.command)(cp, args)
+        if result is not None:
+            _print(result, args.json)
+        return OK
+    except commands.Usage as exc:
+        return _fail(USAGE, str(exc))
+    except (commands.Missing, CheckpointNotFoundError) as exc:
+        return _fail(MISSING, str(exc))
+    except StorageError as exc:
+        return _fail(FAILED, f"Redis failed: {exc}")
+    except CheckpointError as exc:
+        return _fail(FAILED, str(exc))
+    except (ValueError, TypeError) as exc:
+        return _fail(USAGE, str(exc))
+    except OSError as exc:
+        return _fail(FAILED, f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+    except KeyboardInterrupt:
+        return _fail(FAILED, "interrupted")
+    except BrokenPipeError:  # the reader went away (| head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
+
+
+def _print(result: "commands.Output", as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.data, indent=2, ensure_ascii=False))
+    elif result.text:
+        print(result.text)
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"redis-checkpoint: {message}", file=sys.stderr)
+    return code
+
+
+def run(argv: Optional[List[str]] = None) -> None:
+    """Console-script entry point."""
+    sys.exit(main(argv))

@@ -1,0 +1,214 @@
+"""The commands. Each returns an :class:`Output` (JSON data and its table) or ``None``."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from .. import admin
+from ..codec import Codec
+from ..store import RedisCheckpointer
+from . import render, transfer
+
+
+class Usage(Exception):
+    """A bad argument (exit 2)."""
+
+
+class Missing(Exception):
+    """A thread or checkpoint that is not there (exit 1)."""
+
+
+@dataclass
+class Output:
+    data: Any
+    text: str
+
+
+def _when(value: Optional[datetime.datetime]) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _meta_row(meta: Any) -> Dict[str, Any]:
+    return {
+        "id": meta.id, "parent_id": meta.parent_id, "created_at": meta.created_at.isoformat(),
+        "size": meta.size, "metadata": render.jsonable(meta.metadata),
+    }
+
+
+def cmd_threads(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    if args.limit is not None and args.limit < 0:
+        raise Usage("--limit must be >= 0")
+    rows: List[Dict[str, Any]] = []
+    for thread_id in cp.threads(args.match):
+        if args.limit is not None and len(rows) >= args.limit:
+            break
+        info = admin.thread_info(cp, thread_id)
+        if info is None:
+            continue
+        rows.append({
+            "thread": thread_id, "checkpoints": info.checkpoints,
+            "latest": info.latest.created_at.isoformat() if info.latest else None,
+            "latest_id": info.latest.id if info.latest else None,
+            "state_bytes": info.latest.size if info.latest else 0, "memory_bytes": info.memory_bytes,
+            "ttl_seconds": info.ttl_seconds,
+        })
+    rows.sort(key=lambda r: r["thread"])
+    text = render.table(
+        ["THREAD", "CHECKPOINTS", "LATEST (UTC)", "STATE", "IN REDIS", "TTL"],
+        [[r["thread"], r["checkpoints"], (r["latest"] or "")[:19].replace("T", " "),
+          render.size(r["state_bytes"]), render.size(r["memory_bytes"]),
+          "" if r["ttl_seconds"] is None else f"{r['ttl_seconds']:.0f}s"] for r in rows],
+    )
+    return Output(rows, text + f"\n{len(rows)} threads")
+
+
+def cmd_history(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    metas = cp.list(args.thread, limit=args.limit, before=args.before)
+    if not metas and args.before is None:
+        raise Missing(f"thread {args.thread!r} has no checkpoints")
+    rows = [_meta_row(m) for m in metas]
+    text = render.table(
+        ["ID", "PARENT", "CREATED (UTC)", "SIZE", "METADATA"],
+        [[m.id, m.parent_id or "-", _when(m.created_at), render.size(m.size),
+          json.dumps(render.jsonable(m.metadata), ensure_ascii=False)] for m in metas],
+    )
+    return Output(rows, text)
+
+
+def cmd_show(cp: RedisCheckpointer, args: argparse.Namespace) -> Optional[Output]:
+    if args.raw:
+        blob = admin.frame(cp, args.thread, args.id)
+        if blob is None:
+            raise Missing(_missing(args.thread, args.id))
+        sys.stdout.buffer.write(blob)
+        sys.stdout.flush()
+        return None
+    found = cp.load(args.thread, args.id)
+    if found is None:
+        raise Missing(_missing(args.thread, args.id))
+    data = {
+        "id": found.id, "thread": found.thread_id, "parent_id": found.parent_id,
+        "created_at": found.created_at.isoformat(), "metadata": render.jsonable(found.metadata),
+        "state": render.jsonable(found.state),
+    }
+    text = (f"checkpoint {found.id} of thread {found.thread_id!r}, parent {found.parent_id or '-'}, "
+            f"created {_when(found.created_at)} UTC\nmetadata: {json.dumps(data['metadata'], ensure_ascii=False)}\n"
+            + json.dumps(data["state"], indent=2, ensure_ascii=False))
+    return Output(data, text)
+
+
+def _missing(thread: str, cid: Optional[str]) -> str:
+    return f"thread {thread!r} has no checkpoint {cid!r}" if cid else f"thread {thread!r} has no checkpoints"
+
+
+def cmd_rollback(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    old = cp.load(args.thread, args.id)
+    if old is None:
+        raise Missing(_missing(args.thread, args.id))
+    meta = cp.save(args.thread, old.state, metadata={**old.metadata, "rollback_of": old.id})
+    return Output(_meta_row(meta), f"thread {args.thread!r}: checkpoint {meta.id} now holds the state of {old.id}")
+
+
+def cmd_delete(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    if not cp.delete_thread(args.thread):
+        raise Missing(f"no thread {args.thread!r}")
+    return Output({"deleted": args.thread}, f"deleted thread {args.thread!r}")
+
+
+def cmd_prune(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    if args.keep is None and args.older_than is None:
+        raise Usage("prune needs --keep N, --older-than DURATION, or both")
+    if args.keep is not None and args.keep < 1:
+        raise Usage("--keep must be at least 1")
+    try:
+        cutoff = None if args.older_than is None else render.duration(args.older_than)
+    except ValueError as exc:
+        raise Usage(f"--older-than: {exc}") from None
+    now = datetime.datetime.now(datetime.timezone.utc)
+    deleted: List[str] = []
+    trimmed: Dict[str, int] = {}
+    for thread_id in cp.threads(args.match):
+        info = admin.thread_info(cp, thread_id)
+        if info is None or info.latest is None:
+            continue
+        if cutoff is not None and (now - info.latest.created_at).total_seconds() > cutoff:
+            deleted.append(thread_id)
+            if not args.dry_run:
+                cp.delete_thread(thread_id)
+        elif args.keep is not None and info.checkpoints > args.keep:
+            trimmed[thread_id] = (info.checkpoints - args.keep if args.dry_run
+                                  else admin.prune(cp, thread_id, args.keep))
+    verb = "would " if args.dry_run else ""
+    text = (f"{verb}delete {len(deleted)} threads, {verb}remove {sum(trimmed.values())} checkpoints "
+            f"from {len(trimmed)} threads")
+    return Output({"dry_run": args.dry_run, "deleted_threads": sorted(deleted), "removed_checkpoints": trimmed}, text)
+
+
+def cmd_export(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    tmp = args.file + ".partial"
+    with open(tmp, "wb") as out:
+        threads, checkpoints = transfer.export(cp, args.match, out, transfer.progress_printer("exported"))
+    os.replace(tmp, args.file)  # a failed export never leaves a file that looks complete
+    return Output({"threads": threads, "checkpoints": checkpoints, "file": args.file},
+                  f"exported {threads} threads, {checkpoints} checkpoints to {args.file}")
+
+
+def cmd_import(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    with open(args.file, "rb") as source:
+        try:
+            threads, checkpoints = transfer.import_(cp, source, transfer.progress_printer("imported"))
+        except transfer.ImportFormatError as exc:
+            raise Usage(f"{args.file}: {exc}") from None
+    return Output({"threads": threads, "checkpoints": checkpoints},
+                  f"imported {threads} threads, {checkpoints} checkpoints (ids already present were kept)")
+
+
+def cmd_stats(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    threads = checkpoints = memory = with_ttl = 0
+    cbor_total = stored_total = 0
+    raw = Codec(compression=None)
+    for thread_id in cp.threads("*"):
+        info = admin.thread_info(cp, thread_id)
+        if info is None:
+            continue
+        threads += 1
+        checkpoints += info.checkpoints
+        memory += info.memory_bytes
+        with_ttl += info.ttl_seconds is not None
+        latest = cp.load(thread_id)
+        if latest is not None and info.latest is not None:  # compression measured on the latest states
+            cbor_total += len(raw.encode(latest.state)) - 2
+            stored_total += info.latest.size
+    data = {
+        "threads": threads, "checkpoints": checkpoints, "memory_bytes": memory,
+        "compression_ratio": (cbor_total / stored_total) if stored_total else None,
+        "ttl_coverage": (with_ttl / threads) if threads else None,
+    }
+    text = render.table(["THREADS", "CHECKPOINTS", "IN REDIS", "COMPRESSION", "WITH TTL"], [[
+        threads, checkpoints, render.size(memory),
+        "-" if data["compression_ratio"] is None else f"x{data['compression_ratio']:.2f}",
+        "-" if data["ttl_coverage"] is None else f"{100 * data['ttl_coverage']:.0f}%",
+    ]])
+    return Output(data, text)
+
+
+def run_program(args: argparse.Namespace) -> int:
+    """``demo`` and ``bench``: run the module in this interpreter, passing the URL on."""
+    env = dict(os.environ)
+    url = args.url or env.get("REDIS_CHECKPOINT_URL") or env.get("REDIS_URL")
+    if args.command == "demo":
+        argv = [sys.executable, "-m", "redis_checkpoint.demo"] + (["--url", url] if url else [])
+        return subprocess.call(argv, env=env)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if not os.path.isdir(os.path.join(root, "benchmarks")):
+        raise Usage("bench runs from a source checkout: the benchmarks/ directory is not installed")
+    argv = [sys.executable, "-m", "benchmarks", *[a for a in args.args if a != "--"]]
+    if url and "--url" not in argv:
+        argv += ["--url", url]
+    return subprocess.call(argv, cwd=root, env=env)

@@ -1,0 +1,54 @@
+"""Turning checkpoints into terminal tables and JSON."""
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import fractions
+import ipaddress
+import re
+import uuid
+from typing import Any, List, Sequence
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with JSON-only types: bytes as base64, times as ISO 8601, sets as lists."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, (bytes, bytearray)):
+        return {"base64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, fractions.Fraction, uuid.UUID)) or type(value).__module__ == ipaddress.__name__:
+        return str(value)
+    return value
+
+
+def table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def duration(text: str) -> float:
+    """``"90s"``, ``"30m"``, ``"12h"``, ``"7d"``, ``"2w"`` in seconds; ``ValueError`` otherwise."""
+    found = _DURATION.match(text.strip())
+    if not found:
+        raise ValueError(f"not a duration: {text!r} (use a number and s, m, h, d or w, as 7d)")
+    return float(found.group(1)) * _UNIT[found.group(2)]
+
+
+def size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"

@@ -1,0 +1,107 @@
+"""``export`` and ``import``: threads as one self-describing CBOR stream.
+
+The file is a CBOR sequence (RFC 8742) that opens with the self-describe tag:
+
+1. a header map: ``{"format": "redis-checkpoint-export", "version": 1}``;
+2. one map per thread: ``{"thread": id, "checkpoints": [...]}``, oldest first, each
+   ``{"id", "parent_id", "created_at", "metadata", "state"}``;
+3. a trailer map: ``{"end": <number of threads>}``, so a truncated file is detected.
+
+Import saves every checkpoint in order under its own id: importing twice, or
+into a thread that already has those ids, writes nothing new. Ids, order,
+metadata and state are kept; ``created_at`` and ``parent_id`` are decided again
+by the target at commit time (they are in the file for reference).
+"""
+from __future__ import annotations
+
+import sys
+from typing import IO, Any, Callable, Iterator, Tuple
+
+import cbor2
+
+from ..codec import DECODER_LIMITS
+from ..store import RedisCheckpointer
+
+FORMAT = "redis-checkpoint-export"
+VERSION = 1
+SELF_DESCRIBE = b"\xd9\xd9\xf7"
+
+
+class ImportFormatError(ValueError):
+    """The file is not an export this version can read."""
+
+
+def progress_printer(label: str) -> Callable[[int], None]:
+    """A one-line counter on a terminal's stderr; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return lambda _n: None
+
+    def show(n: int) -> None:
+        sys.stderr.write(f"\r{label}: {n} threads")
+        sys.stderr.flush()
+
+    return show
+
+
+def export(cp: RedisCheckpointer, match: str, out: IO[bytes], on_thread: Callable[[int], None]) -> Tuple[int, int]:
+    """Write every thread matching ``match``; returns (threads, checkpoints)."""
+    out.write(SELF_DESCRIBE)
+    cbor2.dump({"format": FORMAT, "version": VERSION}, out)
+    threads = checkpoints = 0
+    for thread_id in cp.threads(match):
+        items = []
+        for meta in reversed(cp.list(thread_id)):
+            found = cp.load(thread_id, meta.id)
+            if found is None:  # expired or trimmed meanwhile
+                continue
+            items.append({
+                "id": found.id, "parent_id": found.parent_id, "created_at": found.created_at,
+                "metadata": found.metadata, "state": found.state,
+            })
+        if not items:
+            continue
+        cbor2.dump({"thread": thread_id, "checkpoints": items}, out)
+        threads += 1
+        checkpoints += len(items)
+        on_thread(threads)
+    cbor2.dump({"end": threads}, out)
+    return threads, checkpoints
+
+
+def _items(source: IO[bytes]) -> Iterator[Any]:
+    decoder = cbor2.CBORDecoder(source, **DECODER_LIMITS)  # the codec's limits and tag allowlist
+    while True:
+        try:
+            yield decoder.decode()
+        except cbor2.CBORDecodeEOF:
+            return
+
+
+def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int], None]) -> Tuple[int, int]:
+    """Save every checkpoint of the file, in order, under its id; returns (threads, checkpoints)."""
+    if source.read(3) != SELF_DESCRIBE:
+        raise ImportFormatError("not a redis-checkpoint export (no CBOR self-describe tag)")
+    items = _items(source)
+    try:
+        header = next(items)
+    except (StopIteration, cbor2.CBORDecodeError) as exc:
+        raise ImportFormatError(f"unreadable header: {exc}") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
+        raise ImportFormatError(f"not a version {VERSION} redis-checkpoint export: {header!r:.80}")
+    threads = checkpoints = 0
+    try:
+        for item in items:
+            if isinstance(item, dict) and "end" in item:
+                if item["end"] != threads:
+                    raise ImportFormatError(f"trailer says {item['end']} threads, read {threads}")
+                return threads, checkpoints
+            if not isinstance(item, dict) or not isinstance(item.get("thread"), str):
+                raise ImportFormatError("a thread entry is malformed")
+            for ck in item.get("checkpoints", []):
+                cp.save(item["thread"], ck["state"], metadata=ck.get("metadata") or None, checkpoint_id=ck["id"])
+                checkpoints += 1
+            threads += 1
+            on_thread(threads)
+    except cbor2.CBORDecodeError as exc:
+        raise ImportFormatError(f"corrupt after {threads} threads: {exc}") from None
+    raise ImportFormatError(f"truncated: no trailer after {threads} threads")

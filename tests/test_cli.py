@@ -1,0 +1,146 @@
+"""The command line, run as a subprocess against real servers (and the cluster)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any, Dict, List
+
+import pytest
+
+from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint.codec import Codec
+from redis_checkpoint.testing import RedisClusterServers, RedisServer
+
+pytestmark = pytest.mark.redis
+
+
+def cli(*args: str, url: str = "", env: Dict[str, str] | None = None, check: int | None = 0) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+    full_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CHECKPOINT_URL")}
+    full_env.update(env or {})
+    argv = [sys.executable, "-m", "redis_checkpoint", *(["--url", url] if url else []), *args]
+    done = subprocess.run(argv, capture_output=True, timeout=120, env=full_env)
+    if check is not None:
+        assert done.returncode == check, (done.returncode, done.stdout[-2000:], done.stderr[-2000:])
+    return done
+
+
+def as_json(done: subprocess.CompletedProcess) -> Any:  # type: ignore[type-arg]
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def filled(redis_url: str, prefix: str) -> RedisCheckpointer:
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
+    for i in range(5):
+        cp.save("order-1", {"step": i, "raw": b"\x00\xff"}, metadata={"step": i})
+    cp.save("order-2", {"x": 1})
+    cp.with_ttl(3600).save("tmp:1", 1)
+    return cp
+
+
+def test_threads_history_show(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
+    base = ("--prefix", prefix)
+    rows = as_json(cli(*base, "--json", "threads", url=redis_url))
+    assert [r["thread"] for r in rows] == ["order-1", "order-2", "tmp:1"]
+    assert rows[0]["checkpoints"] == 5 and rows[2]["ttl_seconds"] > 3000
+    text = cli(*base, "threads", "--match", "order-*", url=redis_url).stdout.decode()
+    assert "order-1" in text and "tmp:1" not in text and "2 threads" in text
+    # the URL may also come from the environment
+    hist = as_json(cli(*base, "history", "order-1", "--limit", "2", "--json", env={"REDIS_CHECKPOINT_URL": redis_url}))
+    ids = [m.id for m in filled.list("order-1")]
+    assert [h["id"] for h in hist] == ids[:2] and hist[0]["metadata"] == {"step": 4}
+    older = as_json(cli(*base, "--json", "history", "order-1", "--before", ids[1], env={"REDIS_URL": redis_url}))
+    assert [h["id"] for h in older] == ids[2:]
+    shown = as_json(cli(*base, "show", "order-1", ids[3], "--json", url=redis_url))
+    assert shown["state"] == {"step": 1, "raw": {"base64": "AP8="}} and shown["id"] == ids[3]
+    raw = cli(*base, "show", "order-2", "--raw", url=redis_url).stdout
+    assert Codec().decode(raw) == {"x": 1}
+
+
+def test_rollback_delete_and_missing_things(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
+    base = ("--prefix", prefix)
+    first = filled.list("order-1")[-1]
+    out = as_json(cli(*base, "--json", "rollback", "order-1", first.id, url=redis_url))
+    latest = filled.load("order-1")
+    assert latest is not None and latest.id == out["id"] and latest.state["step"] == 0
+    assert latest.metadata == {"step": 0, "rollback_of": first.id} and len(filled.list("order-1")) == 6
+    for args in (("show", "nobody"), ("show", "order-1", "no-such-id"), ("history", "nobody"),
+                 ("rollback", "order-1", "no-such-id"), ("history", "order-1", "--before", "no-such-id")):
+        done = cli(*base, *args, url=redis_url, check=1)
+        assert done.stderr.decode().count("\n") == 1 and "Traceback" not in done.stderr.decode()
+    cli(*base, "delete", "order-2", url=redis_url)
+    assert filled.load("order-2") is None
+    cli(*base, "delete", "order-2", url=redis_url, check=1)
+
+
+def test_usage_and_connection_errors_are_one_line(redis_url: str, prefix: str) -> None:
+    assert cli("threads", check=2).stderr.decode().startswith("redis-checkpoint: no Redis URL")
+    cli("--url", redis_url, "frobnicate", check=2)
+    cli("--url", redis_url, "prune", check=2)
+    cli("--url", redis_url, "prune", "--older-than", "soon", check=2)
+    cli("--url", redis_url, "--prefix", "a{b", "threads", check=2)
+    server = RedisServer()
+    dead = server.url.replace("redis://", "redis://:s3cret@")
+    server.close()
+    done = cli("--url", dead, "threads", check=3)
+    err = done.stderr.decode()
+    assert err.count("\n") == 1 and "Traceback" not in err and "s3cret" not in err
+
+
+def test_prune_keep_and_older_than(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
+    base = ("--prefix", prefix)
+    dry = as_json(cli(*base, "--json", "prune", "--keep", "2", "--dry-run", url=redis_url))
+    assert dry["removed_checkpoints"] == {"order-1": 3} and len(filled.list("order-1")) == 5
+    done = as_json(cli(*base, "--json", "prune", "--keep", "2", url=redis_url))
+    assert done["removed_checkpoints"] == {"order-1": 3}
+    kept = filled.list("order-1")
+    assert [m.metadata["step"] for m in kept] == [4, 3] and filled.load("order-1", kept[-1].id) is not None
+    assert as_json(cli(*base, "--json", "prune", "--older-than", "1h", url=redis_url))["deleted_threads"] == []
+    gone = as_json(cli(*base, "--json", "prune", "--older-than", "0s", "--match", "order-*", url=redis_url))
+    assert gone["deleted_threads"] == ["order-1", "order-2"]
+    assert filled.load("order-1") is None and filled.load("tmp:1") is not None
+
+
+def test_stats(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
+    stats = as_json(cli("--prefix", prefix, "--json", "stats", url=redis_url))
+    assert stats["threads"] == 3 and stats["checkpoints"] == 7
+    assert stats["memory_bytes"] > 0 and abs(stats["ttl_coverage"] - 1 / 3) < 1e-9
+
+
+@pytest.mark.cluster
+def test_export_import_round_trip_from_a_server_to_a_cluster(
+    filled: RedisCheckpointer, redis_url: str, prefix: str, cluster_servers: RedisClusterServers, tmp_path: Any
+) -> None:
+    dump = str(tmp_path / "threads.cbor")
+    out = as_json(cli("--prefix", prefix, "--json", "export", dump, url=redis_url))
+    assert out == {"threads": 3, "checkpoints": 7, "file": dump}
+    target = ("--prefix", prefix + "x")
+    imported = as_json(cli(*target, "--json", "import", dump, url=cluster_servers.url))
+    assert imported == {"threads": 3, "checkpoints": 7}
+    cli(*target, "import", dump, url=cluster_servers.url)  # again: idempotent
+    with RedisCheckpointer.from_url(cluster_servers.url, key_prefix=prefix + "x") as on_cluster:
+        for thread in ("order-1", "order-2", "tmp:1"):
+            assert [m.id for m in on_cluster.list(thread)] == [m.id for m in filled.list(thread)]
+            assert on_cluster.load(thread).state == filled.load(thread).state  # type: ignore[union-attr]
+    rows = as_json(cli(*target, "--json", "threads", url=cluster_servers.url))  # scans every primary
+    assert sorted(r["thread"] for r in rows) == ["order-1", "order-2", "tmp:1"]
+    # a truncated or foreign file is refused with one line
+    with open(dump, "rb") as fh:
+        data = fh.read()
+    (tmp_path / "cut.cbor").write_bytes(data[: len(data) // 2])
+    (tmp_path / "junk.cbor").write_bytes(b"hello")
+    for bad in ("cut.cbor", "junk.cbor"):
+        err = cli(*target, "import", str(tmp_path / bad), url=cluster_servers.url, check=2).stderr.decode()
+        assert err.count("\n") == 1
+    cli(*target, "import", str(tmp_path / "missing.cbor"), url=cluster_servers.url, check=3)
+
+
+def test_console_script_and_demo(redis_url: str) -> None:
+    script = os.path.join(os.path.dirname(sys.executable), "redis-checkpoint")
+    assert subprocess.run([script, "--help"], capture_output=True, check=True).stdout.startswith(b"usage")
+    demo: List[str] = [sys.executable, "-m", "redis_checkpoint", "--url", redis_url, "demo"]
+    done = subprocess.run(demo, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert b"using the Redis server given" in done.stdout
