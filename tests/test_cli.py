@@ -126,6 +126,11 @@ def test_export_import_round_trip_from_a_server_to_a_cluster(
             assert on_cluster.load(thread).state == filled.load(thread).state  # type: ignore[union-attr]
     rows = as_json(cli(*target, "--json", "threads", url=cluster_servers.url))  # scans every primary
     assert sorted(r["thread"] for r in rows) == ["order-1", "order-2", "tmp:1"]
+    back = str(tmp_path / "from-cluster.cbor")  # and out of the cluster again, into a server
+    assert as_json(cli(*target, "--json", "export", back, url=cluster_servers.url))["checkpoints"] == 7
+    cli("--prefix", prefix + "y", "import", back, url=redis_url)
+    with RedisCheckpointer.from_url(redis_url, key_prefix=prefix + "y") as again:
+        assert [m.id for m in again.list("order-1")] == [m.id for m in filled.list("order-1")]
     # a truncated or foreign file is refused with one line
     with open(dump, "rb") as fh:
         data = fh.read()
@@ -144,3 +149,14 @@ def test_console_script_and_demo(redis_url: str) -> None:
     done = subprocess.run(demo, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert b"using the Redis server given" in done.stdout
+
+
+def test_bench_command_runs_the_benchmark(redis_url: str, tmp_path: Any) -> None:
+    out = str(tmp_path / "bench")
+    done = cli("bench", "--", "--sizes", "1000", "--quick", "--rounds", "1", "--seconds", "0.3",
+               "--workers", "1", "--out", out, url=redis_url)
+    text = done.stdout.decode()
+    assert "x1.00 of raw SET" in text and "history length" in text
+    report = json.loads(open(os.path.join(out, "latest.json")).read())
+    assert report["sizes"]["1000"]["save"]["save"]["ops_per_s"] > 0
+    assert os.path.getsize(os.path.join(out, "latest.png")) > 1000
