@@ -12,8 +12,9 @@ Four parts, all against the same Redis server in one run:
    p50/p99, and the server's CPU use, to show where its core saturates;
 3. latency against history length (10, 10 000, 100 000) and thread count
    (1 to 100 000);
-4. LangGraph's ``langgraph-checkpoint-redis``, only when ``LANGGRAPH_REDIS_URL``
-   names a Redis with its modules (not measured otherwise).
+4. LangGraph savers: ours (``redis_checkpoint.langgraph``, when LangGraph is
+   installed) and ``langgraph-checkpoint-redis`` when ``LANGGRAPH_REDIS_URL``
+   names a Redis with its modules.
 
 Without ``--url`` a throwaway redis-server is started. Nothing here asserts a time.
 Results: ``<out>/latest.json`` and ``<out>/latest.png``.
@@ -133,10 +134,19 @@ def main(argv: Optional[List[str]] = None) -> None:
         for r in report["threads"]:
             print(f"  {r['threads']:>7d} threads: save p50 {r['save']['p50_us']:6.0f} µs, "
                   f"load p50 {r['load']['p50_us']:6.0f} µs")
-        if os.environ.get("LANGGRAPH_REDIS_URL"):
-            print("\nLANGGRAPH_REDIS_URL is set, but the LangGraph comparison is not built yet")
-        else:
-            print("\nlanggraph-checkpoint-redis: not measured (set LANGGRAPH_REDIS_URL to a Redis with "
+        from . import langgraph_bench
+
+        progress("LangGraph savers")
+        report["langgraph"] = langgraph_bench.run(url)
+        print("\n## LangGraph savers (10 KB messages channel changing every step, 10 KB static channel)")
+        for name, res in report["langgraph"].items():
+            if not isinstance(res, dict) or "skipped" in res:
+                print(f"  {name}: skipped ({res.get('skipped') if isinstance(res, dict) else res})")
+                continue
+            print(f"  {name:26s} put {res['put']['ops_per_s']:6.0f}/s  get_tuple {res['get_tuple']['ops_per_s']:6.0f}/s"
+                  f"  list(10) {res['list10']['ops_per_s']:6.0f}/s  {res['bytes_per_checkpoint']:7.0f} B per checkpoint")
+        if "langgraph-checkpoint-redis" not in report["langgraph"]:
+            print("  langgraph-checkpoint-redis: not measured (set LANGGRAPH_REDIS_URL to a Redis with "
                   "RedisJSON and RediSearch)")
     finally:
         client.close()

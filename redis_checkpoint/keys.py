@@ -20,6 +20,7 @@ _ESCAPED = "%{}*?[]\\"
 _ESCAPE_TABLE = str.maketrans({c: f"%{ord(c):02X}" for c in _ESCAPED})
 
 SUFFIXES = ("thread", "history")
+GRAPH_SUFFIXES = ("lg", "lgindex", "lgwrites")
 
 
 class ThreadKeys(NamedTuple):
@@ -35,6 +36,22 @@ class ThreadKeys(NamedTuple):
 
     thread: str
     history: str
+
+
+class GraphKeys(NamedTuple):
+    """The three keys of one LangGraph thread (``redis_checkpoint.langgraph``).
+
+    * ``data``: hash of checkpoint records, channel blobs (one per channel and
+      version, shared between checkpoints, reference-counted) and writes;
+    * ``ids``: sorted set of ``<ns>\\0<checkpoint id>``, all scored 0, so it is
+      ordered by namespace, then by id (LangGraph ids sort by time);
+    * ``writes``: sorted set of ``<ns>\\0<id>\\0<task path>\\0<task id>\\0<idx>``,
+      scored 0, ordered as LangGraph replays a step's writes.
+    """
+
+    data: str
+    ids: str
+    writes: str
 
 
 def validate_prefix(key_prefix: object) -> str:
@@ -118,19 +135,28 @@ def thread_keys(key_prefix: str, thread_id: str) -> ThreadKeys:
     return ThreadKeys(*(base + s for s in SUFFIXES))
 
 
-def thread_id_of(key_prefix: str, thread_key: str) -> str:
-    """Inverse of ``thread_keys(key_prefix, tid).thread``: the thread id in that key."""
-    head, tail = f"{key_prefix}:{{", "}:" + SUFFIXES[0]
+def graph_keys(key_prefix: str, thread_id: str) -> GraphKeys:
+    """The keys of a LangGraph thread: same prefix and hash tag rules, other suffixes."""
+    base = f"{key_prefix}:{{{thread_id.translate(_ESCAPE_TABLE)}}}:"
+    return GraphKeys(*(base + s for s in GRAPH_SUFFIXES))
+
+
+def thread_id_of(key_prefix: str, thread_key: str, suffix: str = SUFFIXES[0]) -> str:
+    """Inverse of ``thread_keys(key_prefix, tid).thread``: the thread id in that key.
+
+    ``suffix=GRAPH_SUFFIXES[1]`` reads a LangGraph ``ids`` key instead.
+    """
+    head, tail = f"{key_prefix}:{{", "}:" + suffix
     if not (thread_key.startswith(head) and thread_key.endswith(tail)):
         raise ValueError(f"not a thread key under prefix {key_prefix!r}: {thread_key!r}")
     return unescape(thread_key[len(head) : -len(tail)])
 
 
-def thread_pattern(key_prefix: str, escaped_glob: str = "*") -> str:
+def thread_pattern(key_prefix: str, escaped_glob: str = "*", suffix: str = SUFFIXES[0]) -> str:
     """SCAN pattern matching the ``thread`` key of every thread (for operators).
 
     The prefix is matched literally (its glob characters are backslash-escaped);
     ``escaped_glob`` is matched against escaped thread ids.
     """
     literal = "".join("\\" + c if c in "*?[]\\" else c for c in key_prefix)
-    return f"{literal}:{{{escaped_glob}}}:thread"
+    return f"{literal}:{{{escaped_glob}}}:{suffix}"

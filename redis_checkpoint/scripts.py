@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from redis.commands.core import Script
 
-NAMES = ("save", "load", "load_touch", "list", "prune")
+NAMES = ("save", "load", "load_touch", "list", "prune", "lg_read", "lg_write")
 
 
 class Scripts(NamedTuple):
@@ -27,6 +27,8 @@ class Scripts(NamedTuple):
     load_touch: Script
     list: Script
     prune: Script
+    lg_read: Script
+    lg_write: Script
 
 
 def source(name: str) -> bytes:

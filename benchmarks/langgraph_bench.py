@@ -1,0 +1,98 @@
+"""LangGraph savers side by side: put, get_tuple, list(limit=10), bytes per checkpoint.
+
+The workload is an agent step: a 10 KB ``messages`` channel that changes every
+step and a 10 KB ``documents`` channel that never changes after the first.
+Ours stores ``documents`` once; a saver that copies every channel into every
+checkpoint stores it every time. ``langgraph-checkpoint-redis`` is measured
+only when ``LANGGRAPH_REDIS_URL`` names a Redis with RedisJSON and RediSearch.
+"""
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import redis
+
+from .side_by_side import summary
+from .states import conversation
+
+
+def _checkpoint(saver: Any, step: int, versions: Dict[str, Any], values: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    from langgraph.checkpoint.base.id import uuid6
+
+    new_versions = {"messages": saver.get_next_version(versions.get("messages"), None)}
+    if step == 0:
+        new_versions["documents"] = saver.get_next_version(None, None)
+    versions.update(new_versions)
+    ckpt = empty_checkpoint()
+    ckpt["id"] = str(uuid6(clock_seq=step))
+    ckpt["channel_versions"] = dict(versions)
+    ckpt["channel_values"] = values
+    return ckpt, new_versions
+
+
+def measure(saver: Any, client: Any, steps: int) -> Dict[str, Any]:
+    thread = f"bench-{uuid.uuid4().hex[:8]}"
+    state = conversation(10000)
+    values = {"messages": state["messages"], "documents": conversation(10000, seed=2)["messages"]}
+    versions: Dict[str, Any] = {}
+    config: Dict[str, Any] = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+    put_lat: List[float] = []
+    before = client.info("memory")["used_memory"]
+    start = time.perf_counter()
+    for step in range(steps):
+        values["messages"] = values["messages"][1:] + values["messages"][:1]  # the step changes it
+        ckpt, new = _checkpoint(saver, step, versions, dict(values))
+        t0 = time.perf_counter()
+        config = saver.put(config, ckpt, {"source": "loop", "step": step}, new)
+        put_lat.append(time.perf_counter() - t0)
+    put_rate = steps / (time.perf_counter() - start)
+    grown = (client.info("memory")["used_memory"] - before) / steps
+
+    def timed(fn: Callable[[], Any], n: int = 100) -> Dict[str, float]:
+        lat = []
+        t = time.perf_counter()
+        for _ in range(n):
+            t0 = time.perf_counter()
+            fn()
+            lat.append(time.perf_counter() - t0)
+        return summary([n / (time.perf_counter() - t)], lat)
+
+    latest = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+    return {
+        "put": summary([put_rate], put_lat),
+        "get_tuple": timed(lambda: saver.get_tuple(latest)),
+        "list10": timed(lambda: list(saver.list(latest, limit=10))),
+        "bytes_per_checkpoint": grown,
+    }
+
+
+def run(url: str, steps: int = 200) -> Dict[str, Any]:
+    """Ours always; theirs when LANGGRAPH_REDIS_URL is set and the package imports."""
+    out: Dict[str, Any] = {}
+    try:
+        from redis_checkpoint.langgraph import RedisSaver
+    except ImportError as exc:
+        return {"skipped": str(exc)}
+    client = redis.Redis.from_url(url)
+    ours = RedisSaver.from_url(url, key_prefix=f"lgbench{uuid.uuid4().hex[:6]}")
+    out["redis-checkpoint"] = measure(ours, client, steps)
+    ours.close()
+    client.close()
+    theirs_url: Optional[str] = os.environ.get("LANGGRAPH_REDIS_URL")
+    if theirs_url:
+        try:
+            from langgraph.checkpoint.redis import RedisSaver as TheirSaver
+        except ImportError:
+            out["langgraph-checkpoint-redis"] = {"skipped": "pip install langgraph-checkpoint-redis"}
+        else:
+            with TheirSaver.from_conn_string(theirs_url) as theirs:
+                theirs.setup()
+                their_client = redis.Redis.from_url(theirs_url)
+                out["langgraph-checkpoint-redis"] = measure(theirs, their_client, steps)
+                their_client.close()
+    return out

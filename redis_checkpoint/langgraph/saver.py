@@ -1,0 +1,297 @@
+"""``RedisSaver``: LangGraph's ``BaseCheckpointSaver`` on plain Redis (no modules).
+
+Built on a :class:`~redis_checkpoint.RedisCheckpointer`: its client, retry
+policy, codec, TTL and ``min_replicas``. Layout (``keys.graph_keys``): three
+keys per thread, all in one hash slot; channel values are stored once per
+(namespace, channel, version) and shared by the checkpoints that list them, as
+LangGraph's Postgres saver does. Every ``put`` and ``put_writes`` is one atomic
+script call (``lua/lg_write.lua``); reads are one call per checkpoint or page
+(``lua/lg_read.lua``).
+
+Values go through LangGraph's ``serde`` (``dumps_typed``), so LangChain
+messages and the encrypted serializer work; the typed bytes are then framed
+and compressed by our codec.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
+    get_checkpoint_metadata,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from .. import keys as _keys
+from ..cluster import scan_keys
+from ..durability import run_and_wait
+from ..errors import ReplicationError
+from ..store import RedisCheckpointer
+from .aio import AsyncMethods
+
+SEP = "\0"
+PAGE = 100
+_IDX_OFFSET = 10**9  # write indexes may be negative (WRITES_IDX_MAP): offset, then pad
+
+
+def _part(name: str, value: Any) -> str:
+    text = str(value)
+    if SEP in text or "\n" in text:
+        raise ValueError(f"{name} must not contain NUL or newline characters: {text!r}")
+    return text
+
+
+class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
+    """LangGraph checkpoint saver on plain Redis or Redis Cluster."""
+
+    def __init__(
+        self,
+        checkpointer_or_client: Any,
+        *,
+        serde: Optional[SerializerProtocol] = None,
+        max_checkpoints: Optional[int] = None,
+        **options: Any,
+    ) -> None:
+        """``checkpointer_or_client``: a ``RedisCheckpointer`` (its options apply) or a
+        redis-py client (``options`` are then ``RedisCheckpointer``'s keywords).
+        ``max_checkpoints`` keeps the newest N checkpoints of each namespace."""
+        super().__init__(serde=serde)
+        if isinstance(checkpointer_or_client, RedisCheckpointer):
+            if options:
+                raise TypeError(f"options {sorted(options)} only apply when a client is given")
+            self.checkpointer = checkpointer_or_client
+        else:
+            self.checkpointer = RedisCheckpointer(checkpointer_or_client, **options)
+        if max_checkpoints is not None and (not isinstance(max_checkpoints, int) or max_checkpoints < 1):
+            raise ValueError(f"max_checkpoints must be an int >= 1 or None, got {max_checkpoints!r}")
+        self._keep = max_checkpoints or 0
+        self._codec = self.checkpointer._codec
+
+    @classmethod
+    def from_url(cls, url: str, *, serde: Optional[SerializerProtocol] = None,
+                 max_checkpoints: Optional[int] = None, **options: Any) -> "RedisSaver":
+        """Connect like ``RedisCheckpointer.from_url`` (``key_prefix`` default: ``"langgraph"``)."""
+        options.setdefault("key_prefix", "langgraph")
+        return cls(RedisCheckpointer.from_url(url, **options), serde=serde, max_checkpoints=max_checkpoints)
+
+    def close(self) -> None:
+        self.checkpointer.close()
+
+    # -- encoding ------------------------------------------------------------
+
+    def _dump(self, value: Any) -> bytes:
+        kind, payload = self.serde.dumps_typed(value)
+        return self._codec.encode([kind, payload], "value")
+
+    def _load(self, blob: bytes) -> Any:
+        kind, payload = self._codec.decode(blob)
+        return self.serde.loads_typed((kind, payload))
+
+    def _keys(self, thread_id: str) -> _keys.GraphKeys:
+        return _keys.graph_keys(self.checkpointer.key_prefix, _keys.validate_thread_id(thread_id))
+
+    def _call(self, op: str, thread_id: str, script: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        cp = self.checkpointer
+        need = cp._min_replicas
+        if not need or op in ("get", "list"):
+            return cp._run(op, thread_id, script, tuple(keys), tuple(args))
+        reply, acked = cp._run(op, thread_id, run_and_wait, cp.client, script, tuple(keys), tuple(args),
+                               need, cp._wait_ms)
+        if acked < need:
+            raise ReplicationError(None, acked, need)
+        return reply
+
+    def _write(self, op: str, thread_id: str, *args: Any) -> int:
+        cp = self.checkpointer
+        head = (op, cp._ttl_ms, "1" if cp._min_replicas else "")
+        return int(self._call(op, thread_id, cp._scripts.lg_write, self._keys(thread_id), head + args))
+
+    # -- writes --------------------------------------------------------------
+
+    def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
+            new_versions: ChannelVersions) -> RunnableConfig:
+        conf = config["configurable"]
+        thread_id, ns = conf["thread_id"], _part("checkpoint_ns", conf.get("checkpoint_ns", ""))
+        cid = _part("checkpoint id", checkpoint["id"])
+        values = dict(checkpoint["channel_values"])
+        stored = {k: v for k, v in checkpoint.items() if k != "channel_values"}
+        fields = [self._blob_field(ns, ch, ver) for ch, ver in checkpoint["channel_versions"].items()]
+        blobs: List[Any] = []
+        for ch, ver in new_versions.items():
+            value = self._dump(values[ch]) if ch in values else self._codec.encode(["empty", b""], "value")
+            blobs += [self._blob_field(ns, ch, ver), value]
+        record = self._codec.encode({
+            "checkpoint": list(self.serde.dumps_typed(stored)),
+            "metadata": list(self.serde.dumps_typed(get_checkpoint_metadata(config, metadata))),
+            "parent": conf.get("checkpoint_id"),
+        }, "checkpoint")
+        self._write("put", thread_id, ns + SEP + cid, record, "\n".join(fields), self._keep, *blobs)
+        return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}}
+
+    @staticmethod
+    def _blob_field(ns: str, channel: str, version: Any) -> str:
+        return f"b:{ns}{SEP}{_part('channel', channel)}{SEP}{_part('version', version)}"
+
+    def put_writes(self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str,
+                   task_path: str = "") -> None:
+        conf = config["configurable"]
+        thread_id, ns = conf["thread_id"], _part("checkpoint_ns", conf.get("checkpoint_ns", ""))
+        member = ns + SEP + _part("checkpoint id", conf["checkpoint_id"])
+        args: List[Any] = []
+        for idx, (channel, value) in enumerate(writes):
+            slot = WRITES_IDX_MAP.get(channel, idx)
+            wmember = SEP.join([member, _part("task_path", task_path), _part("task_id", task_id),
+                                f"{slot + _IDX_OFFSET:011d}"])
+            blob = self._codec.encode([task_id, channel, *self.serde.dumps_typed(value), task_path], "write")
+            args += [wmember, blob, "1" if slot < 0 else ""]
+        if args:
+            self._write("writes", thread_id, member, *args)
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.checkpointer._run("delete_thread", thread_id, self.checkpointer.client.unlink,
+                               *self._keys(thread_id))
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        wanted = set(run_ids)
+        if not wanted:
+            return
+        for thread_id in self._thread_ids():
+            doomed = [
+                f"{t.config['configurable']['checkpoint_ns']}{SEP}{t.config['configurable']['checkpoint_id']}"
+                for t in self._tuples(thread_id, None, None, with_values=False)
+                if t.metadata.get("run_id") in wanted
+            ]
+            if doomed:
+                self._write("remove", thread_id, *doomed)
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        src = self._keys(source_thread_id)
+        client = self.checkpointer.client
+        run = self.checkpointer._run
+        fields = run("copy_thread", source_thread_id, client.hgetall, src.data)
+        if not fields:
+            return
+        index = run("copy_thread", source_thread_id, client.zrange, src.ids, 0, -1)
+        writes = run("copy_thread", source_thread_id, client.zrange, src.writes, 0, -1)
+        flat = [x for pair in fields.items() for x in pair]
+        self._write("copy", target_thread_id, len(fields), *flat, *index, SEP, *writes)
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        if strategy not in ("keep_latest", "delete"):
+            raise ValueError(f"strategy must be 'keep_latest' or 'delete', not {strategy!r}")
+        for thread_id in thread_ids:
+            if strategy == "delete":
+                self.delete_thread(thread_id)
+            else:
+                self._write("keep_latest", thread_id)
+
+    def get_next_version(self, current: Optional[str], channel: None = None) -> str:
+        """Zero-padded counter plus a random fraction, so versions sort as text."""
+        if current is None:
+            number = 0
+        elif isinstance(current, int):
+            number = current
+        else:
+            number = int(str(current).split(".")[0])
+        return f"{number + 1:032}.{random.random():016}"
+
+    # -- reads ---------------------------------------------------------------
+
+    def get_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
+        conf = config["configurable"]
+        thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
+        cp = self.checkpointer
+        reply = self._call("get", thread_id, cp._scripts.lg_read, self._keys(thread_id),
+                           ("get", ns, get_checkpoint_id(config) or ""))
+        found = list(self._parse(thread_id, ns, reply, with_values=True))
+        return found[0] if found else None
+
+    def list(self, config: Optional[RunnableConfig], *, filter: Optional[Dict[str, Any]] = None,
+             before: Optional[RunnableConfig] = None, limit: Optional[int] = None) -> Iterator[CheckpointTuple]:
+        if limit is not None and limit <= 0:
+            return
+        before_id = get_checkpoint_id(before) if before else None
+        conf = config["configurable"] if config else {}
+        thread_ids = [conf["thread_id"]] if conf.get("thread_id") else list(self._thread_ids())
+        count = 0
+        # without a filter every checkpoint read is returned: read no more than asked
+        page = min(PAGE, limit) if limit is not None and not filter and not conf.get("checkpoint_id") else PAGE
+        for thread_id in thread_ids:
+            only = conf.get("checkpoint_id")
+            for tup in self._tuples(thread_id, conf.get("checkpoint_ns"), before_id, True, page):
+                if only and tup.config["configurable"]["checkpoint_id"] != only:
+                    continue
+                if filter and any(tup.metadata.get(k) != v for k, v in filter.items()):
+                    continue
+                yield tup
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+
+    def _namespaces(self, thread_id: str) -> List[str]:
+        cp = self.checkpointer
+        reply = self._call("list", thread_id, cp._scripts.lg_read, self._keys(thread_id), ("namespaces",))
+        return [n.decode() for n in reply]
+
+    def _tuples(self, thread_id: str, ns: Optional[str], before: Optional[str],
+                with_values: bool, page_size: int = PAGE) -> Iterator[CheckpointTuple]:
+        """Checkpoints of a thread, newest id first per namespace, a page per call."""
+        cp = self.checkpointer
+        for name in ([ns] if ns is not None else self._namespaces(thread_id)):
+            cursor = before or ""
+            while True:
+                reply = self._call("list", thread_id, cp._scripts.lg_read, self._keys(thread_id),
+                                   ("list", name, cursor, page_size))
+                page = list(self._parse(thread_id, name, reply, with_values))
+                yield from page
+                if len(page) < page_size:
+                    break
+                cursor = page[-1].config["configurable"]["checkpoint_id"]
+
+    def _parse(self, thread_id: str, ns: str, reply: List[Any], with_values: bool) -> Iterator[CheckpointTuple]:
+        i = 0
+        while i < len(reply):
+            cid, record = reply[i].decode(), self._codec.decode(reply[i + 1])
+            n = int(reply[i + 2])
+            blobs = reply[i + 3: i + 3 + 2 * n]
+            i += 3 + 2 * n
+            k = int(reply[i])
+            writes = reply[i + 1: i + 1 + k]
+            i += 1 + k
+            checkpoint = self.serde.loads_typed(tuple(record["checkpoint"]))
+            values: Dict[str, Any] = {}
+            if with_values:
+                for field, blob in zip(blobs[::2], blobs[1::2]):
+                    kind, payload = self._codec.decode(blob)
+                    if kind != "empty":
+                        channel = field.decode().split(SEP)[1]
+                        values[channel] = self.serde.loads_typed((kind, payload))
+            pending = []
+            for blob in writes:
+                task_id, channel, kind, payload, _path = self._codec.decode(blob)
+                pending.append((task_id, channel, self.serde.loads_typed((kind, payload))))
+            parent = record["parent"]
+            yield CheckpointTuple(
+                config={"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}},
+                checkpoint={**checkpoint, "channel_values": values},  # type: ignore[typeddict-item]
+                metadata=self.serde.loads_typed(tuple(record["metadata"])),
+                parent_config=(
+                    {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": parent}}
+                    if parent else None
+                ),
+                pending_writes=pending,
+            )
+
+    def _thread_ids(self) -> Iterator[str]:
+        prefix = self.checkpointer.key_prefix
+        suffix = _keys.GRAPH_SUFFIXES[1]
+        for key in scan_keys(self.checkpointer.client, _keys.thread_pattern(prefix, "*", suffix)):
+            yield _keys.thread_id_of(prefix, key.decode(), suffix)

@@ -1,0 +1,80 @@
+#!lua flags=no-writes
+-- Read LangGraph checkpoints of one thread (read-only: runs under OOM and on replicas).
+-- KEYS[1] data hash: "c:<m>" record, "v:<m>" blob fields joined by "\n",
+--         "b:<ns>\0<channel>\0<version>" blob, "w:<write member>" write,
+--         where <m> is the index member "<ns>\0<checkpoint id>"
+-- KEYS[2] index zset (members <ns>\0<id>, score 0), KEYS[3] writes zset (score 0)
+-- ARGV[1] "get":  ARGV[2] ns, ARGV[3] checkpoint id or "" for the newest in ns
+--         "list": ARGV[2] ns, ARGV[3] "" or an id to start just below, ARGV[4] page size
+--         "namespaces": no more arguments
+-- Returns, for "get" and "list", a flat array with, per checkpoint:
+--   id, record, n, field1, blob1, ... fieldn, blobn, k, write1, ..., writek
+-- (missing blobs are left out); for "namespaces" the list of namespaces.
+local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
+local mode = ARGV[1]
+
+if mode == 'namespaces' then
+  local out, from = {}, '-'
+  while true do
+    local first = redis.call('ZRANGEBYLEX', index, from, '+', 'LIMIT', 0, 1)[1]
+    if not first then
+      return out
+    end
+    local ns = string.sub(first, 1, string.find(first, '\0', 1, true) - 1)
+    out[#out + 1] = ns
+    from = '(' .. ns .. '\0\255'
+  end
+end
+
+local ns = ARGV[2]
+local ids
+if mode == 'get' then
+  if ARGV[3] == '' then
+    ids = redis.call('ZREVRANGEBYLEX', index, '[' .. ns .. '\0\255', '[' .. ns .. '\0', 'LIMIT', 0, 1)
+  else
+    ids = {ns .. '\0' .. ARGV[3]}
+  end
+else
+  local top = '[' .. ns .. '\0\255'
+  if ARGV[3] ~= '' then
+    top = '(' .. ns .. '\0' .. ARGV[3]
+  end
+  ids = redis.call('ZREVRANGEBYLEX', index, top, '[' .. ns .. '\0', 'LIMIT', 0, tonumber(ARGV[4]))
+end
+
+local out = {}
+for _, member in ipairs(ids) do
+  local got = redis.call('HMGET', data, 'c:' .. member, 'v:' .. member)
+  if got[1] then
+    out[#out + 1] = string.sub(member, #ns + 2)
+    out[#out + 1] = got[1]
+    local fields = {}
+    for field in string.gmatch(got[2] or '', '[^\n]+') do
+      fields[#fields + 1] = field
+    end
+    local blobs = {}
+    if #fields > 0 then
+      blobs = redis.call('HMGET', data, unpack(fields))
+    end
+    local slot = #out + 1
+    out[slot] = 0
+    for i = 1, #fields do
+      if blobs[i] then
+        out[#out + 1] = fields[i]
+        out[#out + 1] = blobs[i]
+        out[slot] = out[slot] + 1
+      end
+    end
+    local members = redis.call('ZRANGEBYLEX', writes, '[' .. member .. '\0', '[' .. member .. '\0\255')
+    local wslot = #out + 1
+    out[wslot] = 0
+    for _, w in ipairs(members) do
+      local value = redis.call('HGET', data, 'w:' .. w)
+      if value then
+        out[#out + 1] = value
+        out[wslot] = out[wslot] + 1
+      end
+    end
+  end
+end
+return out

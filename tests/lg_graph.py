@@ -1,0 +1,61 @@
+"""A LangGraph graph for the saver tests: messages, a subgraph with an interrupt.
+
+``python -m tests.lg_graph URL PREFIX THREAD ANSWER`` resumes the thread in a
+fresh process, as a worker that picks the run up would.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.types import Command, interrupt
+
+
+def build(saver: Any) -> Any:
+    def echo(state: MessagesState) -> Any:
+        return {"messages": [AIMessage(content=f"echo: {state['messages'][-1].content}")]}
+
+    def approve(state: MessagesState) -> Any:
+        answer = interrupt({"question": "approve?", "last": state["messages"][-1].content})
+        return {"messages": [HumanMessage(content=f"approved: {answer}")]}
+
+    sub = StateGraph(MessagesState)
+    sub.add_node("echo", echo)
+    sub.add_node("approve", approve)
+    sub.add_edge(START, "echo")
+    sub.add_edge("echo", "approve")
+    sub.add_edge("approve", END)
+
+    def finish(state: MessagesState) -> Any:
+        return {"messages": [AIMessage(content=f"done after {len(state['messages'])} messages")]}
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("review", sub.compile())
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "review")
+    graph.add_edge("review", "finish")
+    graph.add_edge("finish", END)
+    return graph.compile(checkpointer=saver)
+
+
+def start(saver: Any, thread: str) -> Any:
+    config = {"configurable": {"thread_id": thread}}
+    return build(saver).invoke({"messages": [HumanMessage(content="refund order 7")]}, config)
+
+
+def resume(saver: Any, thread: str, answer: str) -> Any:
+    config = {"configurable": {"thread_id": thread}}
+    return build(saver).invoke(Command(resume=answer), config)
+
+
+if __name__ == "__main__":
+    from redis_checkpoint.langgraph import RedisSaver
+
+    url, prefix, thread, answer = sys.argv[1:5]
+    with_cluster = url.endswith("#cluster")
+    saver = RedisSaver.from_url(url.split("#")[0], key_prefix=prefix, cluster=True if with_cluster else None)
+    result = resume(saver, thread, answer)
+    print("|".join(m.content for m in result["messages"]))
+    saver.close()

@@ -1,0 +1,174 @@
+"""LangGraph: the published conformance suite, and a real graph interrupted and resumed elsewhere."""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import fakeredis
+import pytest
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.conformance import checkpointer_test, validate
+
+from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint.langgraph import RedisSaver
+from redis_checkpoint.testing import RedisClusterServers
+
+from . import lg_graph
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_conformance(make: Any) -> Any:
+    @checkpointer_test(name="redis-checkpoint")
+    async def factory() -> Any:
+        saver = make()
+        yield saver
+
+    async def go() -> Any:
+        return await validate(factory)
+
+    return asyncio.run(go())
+
+
+def capture(report: Any) -> str:
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        report.print_report()
+    return buf.getvalue()
+
+
+@pytest.mark.redis
+def test_conformance_on_real_redis(redis_url: str) -> None:
+    report = run_conformance(lambda: RedisSaver.from_url(redis_url, key_prefix=f"lg{uuid.uuid4().hex[:10]}"))
+    assert "FULL (8/8)" in capture(report), capture(report)
+
+
+@pytest.mark.redis
+@pytest.mark.cluster
+def test_conformance_on_the_cluster(cluster_servers: RedisClusterServers) -> None:
+    report = run_conformance(
+        lambda: RedisSaver.from_url(cluster_servers.url, key_prefix=f"lg{uuid.uuid4().hex[:10]}")
+    )
+    assert "FULL (8/8)" in capture(report), capture(report)
+
+
+def test_conformance_on_fakeredis() -> None:
+    server = fakeredis.FakeServer()
+    report = run_conformance(lambda: RedisSaver(fakeredis.FakeRedis(server=server), key_prefix=uuid.uuid4().hex))
+    assert "FULL (8/8)" in capture(report), capture(report)
+
+
+def check_finished(saver: RedisSaver, thread: str) -> None:
+    graph = lg_graph.build(saver)
+    state = graph.get_state({"configurable": {"thread_id": thread}})
+    contents = [m.content for m in state.values["messages"]]
+    assert contents == ["refund order 7", "echo: refund order 7", "approved: yes", "done after 3 messages"]
+    assert state.next == ()
+    history = list(graph.get_state_history({"configurable": {"thread_id": thread}}))
+    assert len(history) >= 4 and history[0].config["configurable"]["checkpoint_id"] == state.config["configurable"]["checkpoint_id"]
+
+
+def interrupted(saver: RedisSaver, thread: str) -> None:
+    result = lg_graph.start(saver, thread)
+    assert [m.content for m in result["messages"]] == ["refund order 7"]
+    state = lg_graph.build(saver).get_state({"configurable": {"thread_id": thread}}, subgraphs=True)
+    assert state.next == ("review",)
+    assert state.tasks[0].interrupts[0].value == {"question": "approve?", "last": "echo: refund order 7"}
+    # the subgraph's checkpoints live in their own namespace
+    namespaces = {t.config["configurable"]["checkpoint_ns"] for t in saver.list({"configurable": {"thread_id": thread}})}
+    assert "" in namespaces and any(ns.startswith("review:") for ns in namespaces)
+
+
+def resume_elsewhere(url: str, prefix: str, thread: str) -> str:
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    done = subprocess.run([sys.executable, "-m", "tests.lg_graph", url, prefix, thread, "yes"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip()
+
+
+@pytest.mark.redis
+def test_graph_interrupt_and_resume_in_another_process(redis_url: str, prefix: str) -> None:
+    saver = RedisSaver.from_url(redis_url, key_prefix=prefix)
+    interrupted(saver, "t1")
+    out = resume_elsewhere(redis_url, prefix, "t1")
+    assert out == "refund order 7|echo: refund order 7|approved: yes|done after 3 messages"
+    check_finished(saver, "t1")
+    saver.close()
+
+
+@pytest.mark.redis
+@pytest.mark.cluster
+def test_graph_on_the_cluster(cluster_servers: RedisClusterServers, prefix: str) -> None:
+    saver = RedisSaver.from_url(cluster_servers.url, key_prefix=prefix)
+    interrupted(saver, "t1")
+    out = resume_elsewhere(cluster_servers.url, prefix, "t1")
+    assert out.endswith("done after 3 messages")
+    check_finished(saver, "t1")
+    saver.close()
+
+
+def test_graph_on_fakeredis() -> None:
+    server = fakeredis.FakeServer()
+    first = RedisSaver(fakeredis.FakeRedis(server=server))
+    interrupted(first, "t1")
+    second = RedisSaver(fakeredis.FakeRedis(server=server))  # another worker, same store
+    lg_graph.resume(second, "t1", "yes")
+    check_finished(first, "t1")
+
+
+def test_channel_values_are_stored_once_per_version() -> None:
+    client = fakeredis.FakeRedis()
+    saver = RedisSaver(client)
+    graph = lg_graph.build(saver)
+    config = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"messages": [HumanMessage(content="a")]}, config)
+    graph.invoke(Command_resume("yes"), config)
+    keys = saver._keys("t")
+    fields = [f.decode(errors="replace") for f in client.hkeys(keys.data)]
+    blobs = [f for f in fields if f.startswith("b:")]
+    checkpoints = [f for f in fields if f.startswith("c:")]
+    versions = {tuple(f.split("\0")[:2]) for f in blobs}
+    # one blob per (namespace, channel, version); far fewer blobs than checkpoint x channel copies
+    assert len(blobs) == len(set(blobs))
+    assert len(checkpoints) >= 4 and len(blobs) < len(checkpoints) * len(versions)
+
+
+def Command_resume(answer: str) -> Any:
+    from langgraph.types import Command
+
+    return Command(resume=answer)
+
+
+def test_saver_options_retention_and_pruning() -> None:
+    client = fakeredis.FakeRedis()
+    cp = RedisCheckpointer(client, key_prefix="x")
+    with pytest.raises(TypeError, match="only apply"):
+        RedisSaver(cp, ttl_seconds=5)
+    with pytest.raises(ValueError, match="max_checkpoints"):
+        RedisSaver(client, max_checkpoints=0)
+    saver = RedisSaver(client, max_checkpoints=2)
+    graph = lg_graph.build(saver)
+    config = {"configurable": {"thread_id": "t"}}
+    graph.invoke({"messages": [HumanMessage(content="a")]}, config)
+    graph.invoke(Command_resume("yes"), config)
+    root = [t for t in saver.list(config) if t.config["configurable"]["checkpoint_ns"] == ""]
+    assert len(root) == 2  # retention per namespace
+    latest = saver.get_tuple(config)  # the latest still loads with its values
+    assert latest is not None and len(latest.checkpoint["channel_values"]["messages"]) == 4
+    blobs = lambda: [f for f in client.hkeys(saver._keys("t").data) if f.startswith(b"b:")]  # noqa: E731
+    before = len(blobs())
+    saver.prune(["t"])  # keep_latest: unreferenced channel values go too
+    assert len(blobs()) < before
+    after = saver.get_tuple(config)
+    assert after is not None and after.checkpoint["channel_values"] == latest.checkpoint["channel_values"]
+    with pytest.raises(ValueError, match="strategy"):
+        saver.prune(["t"], strategy="some")
+    assert saver.get_next_version(None) < saver.get_next_version("00000000000000000000000000000001.5")
