@@ -3,13 +3,14 @@
 # make demo  - the end-to-end scenario (throwaway redis-server, else fakeredis)
 # make bench - the side-by-side benchmark against raw redis-py
 # make example-django / example-celery / example-gunicorn - one example, end to end
+# make fuzz   - a longer fuzzing campaign (FUZZ_SECONDS, default 600) on a copy of fuzz/corpus
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install test demo bench bench-micro clean example-django example-celery example-gunicorn
+.PHONY: fuzz install test demo bench bench-micro clean example-django example-celery example-gunicorn
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +40,8 @@ bench-micro: $(VENV)/.installed
 
 example-django example-celery example-gunicorn: $(VENV)/.installed
 	$(PY) -m examples $(subst example-,,$@)
+
+FUZZ_SECONDS ?= 600
+fuzz: $(VENV)/.installed
+	rm -rf .fuzz-corpus && cp -r fuzz/corpus .fuzz-corpus
+	$(PY) fuzz/fuzz_codec.py .fuzz-corpus -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -malloc_limit_mb=256 -artifact_prefix=fuzz-crash-

@@ -137,3 +137,7 @@ class ReplicationError(CheckpointError):
         self.metadata = metadata
         self.acknowledged = acknowledged
         self.required = required
+
+
+class EvictionWarning(UserWarning):
+    """The server's ``maxmemory-policy`` may delete checkpoints without an error."""

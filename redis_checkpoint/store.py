@@ -8,6 +8,7 @@ import redis
 from redis.commands.core import Script
 from redis.retry import Retry
 
+from . import eviction
 from . import keys as _keys
 from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
 from .codec import DEFAULT_MAX_STATE_SIZE, Codec
@@ -100,6 +101,7 @@ class RedisCheckpointer(Checkpointer):
         if client.get_encoder().decode_responses:
             raise ValueError("client must be created with decode_responses=False")
         self._client = client
+        self._eviction_checked = False
         self._scripts = scripts_for(client)
         track(client)  # RedisCluster: fork safety (see cluster.py)
 
@@ -136,6 +138,7 @@ class RedisCheckpointer(Checkpointer):
         other = copy.copy(self)
         other._ttl_ms = _ttl_ms(ttl_seconds)
         other._owns_client = False
+        other._eviction_checked = False  # a TTL changes what volatile-* policies may evict
         return other
 
     @property
@@ -189,6 +192,9 @@ class RedisCheckpointer(Checkpointer):
         else:
             mode, expected = "1", validate_id(expected_id, "expected_id")
         blob = self._codec.encode(state)
+        if not self._eviction_checked:
+            self._eviction_checked = True
+            eviction.check(self._client, bool(self._ttl_ms))
         need = self._min_replicas
         args = (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, "1" if need else "")
         if need:

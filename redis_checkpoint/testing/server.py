@@ -84,6 +84,8 @@ class RedisServer:
                         return
                 except redis.BusyLoadingError:
                     pass
+                except redis.AuthenticationError:
+                    return  # up, and asking for a password (--requirepass)
                 except redis.ConnectionError:
                     if self.proc.poll() is not None:
                         raise ServerExited(f"redis-server exited; see {self.dir}/redis.log")

@@ -1,0 +1,37 @@
+"""Coverage-guided fuzzing of the payload decoder with atheris (libFuzzer).
+
+Every input must end in a value or ``CorruptCheckpointError``: any other
+exception is a crash, and libFuzzer's ``-rss_limit_mb``/``-malloc_limit_mb``
+turn a large allocation into one too. Short bounded run (what ``make test``
+does, through ``tests/test_fuzz.py``)::
+
+    python fuzz/fuzz_codec.py fuzz/corpus -max_total_time=20 -rss_limit_mb=1024 -malloc_limit_mb=256
+
+A longer campaign: ``-max_total_time=3600``, on a copy of the corpus directory
+(libFuzzer adds the inputs it finds interesting to it). ``fuzz/seed.py``
+regenerates the seed corpus.
+"""
+from __future__ import annotations
+
+import sys
+
+import atheris
+
+with atheris.instrument_imports():
+    from redis_checkpoint.codec import Codec
+    from redis_checkpoint.errors import CorruptCheckpointError
+
+CODECS = (Codec(max_state_size=1 << 20), Codec(compression=None, max_state_size=1 << 20))
+
+
+def test_one_input(data: bytes) -> None:
+    for codec in CODECS:
+        try:
+            codec.decode(data)
+        except CorruptCheckpointError:
+            pass
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()

@@ -1,0 +1,240 @@
+"""Hardening on real servers: eviction policies, BUSY scripts, pools under load, TLS, ACLs, secrets."""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from typing import Any, List
+
+import pytest
+import redis
+
+from redis_checkpoint import (
+    CorruptCheckpointError,
+    EvictionWarning,
+    RedisCheckpointer,
+    StorageError,
+)
+from redis_checkpoint.codec import Codec
+from redis_checkpoint.testing import RedisServer, free_port
+
+from .test_real_redis import chain_ok
+
+pytestmark = pytest.mark.redis
+
+
+# -- hostile bytes -------------------------------------------------------------
+
+@pytest.mark.parametrize("header", [
+    b"\x9b\x00\x00\x00\x00\xff\xff\xff\xff",  # an array of 4 billion items, no items
+    b"\xbb\x00\x00\x00\x00\xff\xff\xff\xff",  # a map of 4 billion pairs
+    b"\x5b\x00\x00\x00\x00\xff\xff\xff\xff",  # a 4 GiB byte string
+    b"\x7b\x7f\xff\xff\xff\xff\xff\xff\xff",  # a text string of 2^63 bytes
+    b"\x81" * 300 + b"\x00",  # nesting deeper than the limit
+    b"\xd8\x1c\x81\xd8\x1d\x00",  # a shared / cyclic reference
+])
+def test_declared_sizes_cannot_allocate(header: bytes) -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CorruptCheckpointError):
+        Codec().decode(b"R\x10" + header)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 64 * 1024  # KiB: < 64 MiB
+
+
+# -- eviction policy -----------------------------------------------------------
+
+def warnings_of(cp: RedisCheckpointer) -> List[str]:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        cp.save("t", 1)
+        cp.save("t", 2)  # once per pool, not per save
+    return [str(w.message) for w in seen if issubclass(w.category, EvictionWarning)]
+
+
+def test_eviction_policies_that_can_lose_checkpoints_warn(prefix: str) -> None:
+    server = RedisServer()
+    try:
+        admin = redis.Redis(port=server.port)
+        for policy, ttl, expected in (
+            ("noeviction", None, 0), ("allkeys-lru", None, 1), ("volatile-lru", None, 0),
+            ("volatile-lru", 60, 1), ("allkeys-random", 60, 1),
+        ):
+            admin.config_set("maxmemory-policy", policy)
+            with RedisCheckpointer.from_url(server.url, key_prefix=prefix, ttl_seconds=ttl) as cp:
+                found = warnings_of(cp)
+            assert len(found) == expected, (policy, ttl, found)
+            assert all(policy in message and "noeviction" in message for message in found)
+        admin.close()
+    finally:
+        server.close()
+
+
+def test_no_config_command_means_no_warning_and_no_failure(prefix: str) -> None:
+    server = RedisServer("--rename-command", "CONFIG", "", "--maxmemory-policy", "allkeys-lru")
+    try:
+        with RedisCheckpointer.from_url(server.url, key_prefix=prefix) as cp:
+            assert warnings_of(cp) == []
+            assert cp.load("t").state == 2  # type: ignore[union-attr]
+    finally:
+        server.close()
+
+
+# -- a busy server ----------------------------------------------------------------
+
+def test_busy_script_surfaces_fast_without_a_retry_storm(prefix: str) -> None:
+    server = RedisServer("--busy-reply-threshold", "100")
+    try:
+        admin = redis.Redis(port=server.port)
+        cp = RedisCheckpointer.from_url(server.url, key_prefix=prefix, retry_budget=30)
+        cp.save("t", 0)
+        def spin() -> None:
+            try:
+                redis.Redis(port=server.port).eval("while true do end", 0)
+            except redis.ResponseError:
+                pass  # "Script killed by user", below
+
+        spinner = threading.Thread(target=spin, daemon=True)
+        spinner.start()
+        time.sleep(0.3)
+        start = time.monotonic()
+        with pytest.raises(StorageError, match="BUSY") as err:
+            cp.save("t", 1)
+        waited = time.monotonic() - start
+        assert err.value.operation == "save"
+        assert waited < 15  # not retried until the 30 s budget: surfaced at once
+        admin.script_kill()
+        spinner.join(10)
+        assert [m for m in cp.list("t")][0].parent_id is None  # nothing was written
+        cp.close()
+        admin.close()
+    finally:
+        server.close()
+
+
+# -- connection pools ---------------------------------------------------------------
+
+def test_threads_wait_for_a_bounded_pool_and_an_exhausted_pool_is_a_clear_error(
+    redis_url: str, prefix: str
+) -> None:
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix, max_connections=2, pool_timeout=30)
+    errors: List[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(20):
+                cp.save(f"t{n % 4}", i)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(len(chain_ok(cp, f"t{k}")) for k in range(4)) == 320
+    cp.close()
+    tight = RedisCheckpointer.from_url(redis_url, key_prefix=prefix, max_connections=1, pool_timeout=0.2,
+                                       retry_budget=0.5)
+    pool = tight.client.connection_pool
+    held = pool.get_connection()
+    try:
+        with pytest.raises(StorageError, match="No connection available") as err:
+            tight.save("x", 1)
+        assert err.value.operation == "save"
+    finally:
+        pool.release(held)
+    assert tight.load("x") is None  # nothing was written
+    tight.close()
+
+
+# -- TLS ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: Any) -> Any:
+    from redis_checkpoint.testing.tls import make_certificates
+
+    return make_certificates(str(tmp_path_factory.mktemp("tls")))
+
+
+def test_tls_server_through_rediss_url(certificates: Any, prefix: str) -> None:
+    tls_port = free_port()
+    server = RedisServer(
+        "--tls-port", str(tls_port), "--tls-cert-file", certificates.cert, "--tls-key-file", certificates.key,
+        "--tls-ca-cert-file", certificates.ca, "--tls-auth-clients", "no",
+    )
+    try:
+        url = f"rediss://localhost:{tls_port}/0"
+        with RedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca) as cp:
+            meta = cp.save("t", {"secret": "over tls"})
+            assert cp.load("t").id == meta.id  # type: ignore[union-attr]
+            assert cp.client.connection_pool.connection_class.__name__ == "SSLConnection"
+        with pytest.raises(StorageError):  # an untrusted certificate is refused
+            RedisCheckpointer.from_url(url, key_prefix=prefix, retry_budget=0.2)
+    finally:
+        server.close()
+
+
+# -- ACL --------------------------------------------------------------------------------
+
+ACL_COMMANDS = (
+    "+evalsha +eval +script|load +hmget +hget +hset +hdel +hincrby +hexists +hgetall +zadd +zrem +zcard "
+    "+zscore +zrange +zrangebylex +zrevrangebylex +zrevrangebyscore +zlexcount +zremrangebylex +pexpire "
+    "+pttl +persist +del +unlink +time +scan +info +wait +memory|usage +config|get"
+)
+
+
+def test_least_privilege_acl_user(prefix: str) -> None:
+    server = RedisServer()
+    try:
+        admin = redis.Redis(port=server.port)
+        admin.execute_command(
+            "ACL", "SETUSER", "checkpoints", "on", ">cp-pass", "resetkeys", f"~{prefix}:*", "resetchannels",
+            "-@all", *ACL_COMMANDS.split(),
+        )
+        admin.set("other", "untouched")
+        url = f"redis://checkpoints:cp-pass@127.0.0.1:{server.port}/0"
+        with RedisCheckpointer.from_url(url, key_prefix=prefix, max_checkpoints=3, ttl_seconds=60) as cp:
+            ids = [cp.save("t", i).id for i in range(5)]
+            assert cp.load("t").state == 4 and cp.load("t", ids[3]).state == 3  # type: ignore[union-attr]
+            assert [m.id for m in cp.list("t")] == ids[:1:-1]
+            assert list(cp.threads()) == ["t"] and cp.delete_thread("t")
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                cp.client.get("other")
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                cp.client.set("other", "changed")
+        with RedisCheckpointer.from_url(url, key_prefix="elsewhere", retry_budget=0.2) as outside:
+            with pytest.raises(StorageError, match="NoPermissionError"):
+                outside.save("t", 1)
+        assert admin.get("other") == b"untouched" and admin.keys("elsewhere*") == []
+        admin.close()
+    finally:
+        server.close()
+
+
+# -- secrets ----------------------------------------------------------------------------
+
+def test_no_password_in_reprs_or_errors(prefix: str) -> None:
+    server = RedisServer("--requirepass", "hunter2-secret")
+    try:
+        url = f"redis://:hunter2-secret@127.0.0.1:{server.port}/0"
+        with RedisCheckpointer.from_url(url, key_prefix=prefix) as cp:
+            cp.save("t", 1)
+            assert "hunter2" not in repr(cp)
+        wrong = f"redis://:wrong-hunter3@127.0.0.1:{server.port}/0"
+        with pytest.raises(StorageError) as err:
+            RedisCheckpointer.from_url(wrong, key_prefix=prefix, retry_budget=0.2)
+        assert "hunter3" not in str(err.value) and "hunter2" not in str(err.value)
+        sentinel = f"redis+sentinel://:s3ntinel-pass@127.0.0.1:{free_port()}/svc/0"
+        with pytest.raises(StorageError) as err:
+            RedisCheckpointer.from_url(sentinel, key_prefix=prefix, retry_budget=0.2).save("t", 1)
+        assert "s3ntinel" not in str(err.value)
+        env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        done = subprocess.run([sys.executable, "-m", "redis_checkpoint", "--url", wrong, "threads"],
+                              capture_output=True, text=True, timeout=60, env=env)
+        assert done.returncode == 3 and "hunter" not in done.stderr + done.stdout
+    finally:
+        server.close()
