@@ -65,10 +65,6 @@ def _on_target(
 ) -> Tuple[Any, int]:
     replies = _pair(target, script, keys, args, replicas, timeout_ms, asking=False)
     first = replies[0]
-    if isinstance(first, NoScriptError):
-        target.script_load(script.script)
-        replies = _pair(target, script, keys, args, replicas, timeout_ms, asking=False)
-        first = replies[0]
     if isinstance(first, MovedError):
         manager = client.nodes_manager  # redis-py >= 7.4: move_slot; before: update_moved_exception
         (getattr(manager, "move_slot", None) or manager.update_moved_exception)(first)
@@ -80,10 +76,6 @@ def _on_target(
         target = client.get_redis_connection(importing)
         replies = _pair(target, script, keys, args, replicas, timeout_ms, asking=True)
         first = replies[0]
-        if isinstance(first, NoScriptError):
-            target.script_load(script.script)
-            replies = _pair(target, script, keys, args, replicas, timeout_ms, asking=True)
-            first = replies[0]
     if isinstance(first, Exception):
         raise first
     acked = replies[-1]
@@ -95,6 +87,22 @@ def _on_target(
 def _pair(
     target: Any, script: Script, keys: Sequence[str], args: Sequence[Any],
     replicas: int, timeout_ms: int, *, asking: bool,
+) -> List[Any]:
+    """The replies of (``ASKING``,) script, ``WAIT`` on one connection of ``target``.
+
+    ``NOSCRIPT`` means the script did not run: it is loaded on that node and
+    the pair sent once more.
+    """
+    replies = _send_pair(target, script, keys, args, replicas, timeout_ms, asking)
+    if isinstance(replies[0], NoScriptError):
+        target.script_load(script.script)
+        replies = _send_pair(target, script, keys, args, replicas, timeout_ms, asking)
+    return replies
+
+
+def _send_pair(
+    target: Any, script: Script, keys: Sequence[str], args: Sequence[Any],
+    replicas: int, timeout_ms: int, asking: bool,
 ) -> List[Any]:
     pipe = target.pipeline(transaction=False)
     try:

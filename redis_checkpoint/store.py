@@ -30,6 +30,7 @@ from .retries import DEFAULT_BUDGET, RetryPolicy
 from .scripts import scripts_for
 
 _LATEST = ("current", "record", "state")
+_DEFERRED: Any = object()  # from_url: options first, the client once connected
 PAGE = 1000  # list() reads long histories in pages of this many entries
 
 
@@ -57,32 +58,10 @@ class RedisCheckpointer(Checkpointer):
         retry: Optional[Retry] = None,
         retry_budget: float = DEFAULT_BUDGET,
     ) -> None:
-        self._configure(
-            key_prefix=key_prefix, ttl_seconds=ttl_seconds, refresh_ttl_on_read=refresh_ttl_on_read,
-            compression=compression, compression_threshold=compression_threshold,
-            max_checkpoints=max_checkpoints, max_state_size=max_state_size,
-            min_replicas=min_replicas, min_replicas_timeout=min_replicas_timeout,
-            retry=retry, retry_budget=retry_budget,
-        )
-        self._attach(client)
-        self._owns_client = False
+        """Wrap ``client``; every option is checked here (``TypeError``/``ValueError`` naming it).
 
-    def _configure(
-        self,
-        *,
-        key_prefix: str = "checkpoint",
-        ttl_seconds: Optional[float] = None,
-        refresh_ttl_on_read: bool = False,
-        compression: Optional[str] = "snappy",
-        compression_threshold: int = 1024,
-        max_checkpoints: Optional[int] = None,
-        max_state_size: int = DEFAULT_MAX_STATE_SIZE,
-        min_replicas: int = 0,
-        min_replicas_timeout: float = 1.0,
-        retry: Optional[Retry] = None,
-        retry_budget: float = DEFAULT_BUDGET,
-    ) -> None:
-        """Check and keep every option; raises ``TypeError``/``ValueError`` naming it."""
+        ``from_url`` passes ``_DEFERRED`` to check the options before connecting.
+        """
         self._prefix = _keys.validate_prefix(key_prefix)
         self._ttl_ms = _ttl_ms(ttl_seconds)
         self._refresh = bool(refresh_ttl_on_read)
@@ -94,6 +73,9 @@ class RedisCheckpointer(Checkpointer):
         wait = check_number("min_replicas_timeout", min_replicas_timeout, 0.0, above=True)
         self._wait_ms = max(1, int(wait * 1000))
         self._policy = RetryPolicy(retry, retry_budget)
+        self._owns_client = False
+        if client is not _DEFERRED:
+            self._attach(client)
 
     def _attach(self, client: Any) -> None:
         if not hasattr(client, "evalsha"):
@@ -117,8 +99,7 @@ class RedisCheckpointer(Checkpointer):
         ``pool_timeout``, ``socket_timeout``, ``sentinel_kwargs``, ...) go to the
         pool; the rest to the checkpointer.
         """
-        cp = cls.__new__(cls)
-        cp._configure(**{k: options.pop(k) for k in _OWN_OPTIONS if k in options})
+        cp = cls(_DEFERRED, **{k: options.pop(k) for k in _OWN_OPTIONS if k in options})
         try:
             client = cp._policy.call(lambda: connect(url, **options))
         except redis.RedisError as exc:  # cluster=None asks the server at once

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from typing import Any, List
 
 import redis
 from redis.crc import key_slot
 
-from .server import INSTALL_HINT, RedisServer
+from .server import INSTALL_HINT, RedisServer, wait_until
 
 
 def _replicas_ack(client: Any) -> bool:
@@ -74,13 +73,8 @@ class RedisClusterServers:
         return self.nodes[0].url
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if all(self._node_ready(n) for n in self.nodes):
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError("the local cluster did not become ready")
-            time.sleep(0.2)
+        wait_until(lambda: all(self._node_ready(n) for n in self.nodes), timeout,
+                   "the local cluster did not become ready", pause=0.2)
 
     @staticmethod
     def _node_ready(node: RedisServer) -> bool:

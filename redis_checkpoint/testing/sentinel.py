@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any, List
 
 import redis
 
-from .server import RedisServer, wait_replica_up
+from .server import RedisServer, wait_replica_up, wait_until
 
 
 class SentinelServer(RedisServer):
@@ -81,16 +80,7 @@ class RedisSentinelServers:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Every sentinel agrees on one live primary and sees its replica and both peers."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if self._ready():
-                    return
-            except (redis.RedisError, StopIteration):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the sentinels did not settle")
-            time.sleep(0.2)
+        wait_until(self._ready, timeout, "the sentinels did not settle", pause=0.2)
 
     def _ready(self) -> bool:
         primary = self.primary()

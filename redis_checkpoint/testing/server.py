@@ -7,7 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import redis
 
@@ -129,19 +129,25 @@ def docker_answers() -> bool:
         return False
 
 
+def wait_until(ready: Callable[[], bool], timeout: float, what: str, pause: float = 0.1) -> None:
+    """Call ``ready`` until it is true; Redis errors count as "not yet". ``RuntimeError`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except (redis.RedisError, StopIteration):
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} (waited {timeout:.0f} s)")
+        time.sleep(pause)
+
+
 def wait_replica_up(replica: RedisServer, timeout: float = 30.0) -> None:
     """Wait until ``replica`` reports ``master_link_status:up``."""
     client = redis.Redis(port=replica.port, socket_timeout=1)
-    deadline = time.monotonic() + timeout
     try:
-        while True:
-            try:
-                if client.info("replication").get("master_link_status") == "up":
-                    return
-            except redis.RedisError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"replica on {replica.port} did not sync")
-            time.sleep(0.1)
+        wait_until(lambda: client.info("replication").get("master_link_status") == "up",
+                   timeout, f"replica on {replica.port} did not sync")
     finally:
         client.close()
