@@ -120,19 +120,22 @@ class StorageError(CheckpointError):
 class ReplicationError(CheckpointError):
     """A save with ``min_replicas=N`` was not confirmed by N replicas in time.
 
-    The checkpoint *is* stored on the primary (``metadata`` describes it) but a
+    The checkpoint *is* stored on the primary (``metadata`` describes it; ``None``
+    for LangGraph writes, which name ``thread_id`` and ``operation``) but a
     failover may still lose it. Saving again with ``checkpoint_id=metadata.id``
     is safe: it writes nothing new and waits for the replicas again.
     ``acknowledged`` is how many replicas confirmed, ``required`` is N.
     """
 
-    def __init__(self, metadata: object, acknowledged: int, required: int) -> None:
-        thread_id = getattr(metadata, "thread_id", None)
+    def __init__(self, metadata: object, acknowledged: int, required: int, *,
+                 thread_id: Optional[str] = None, operation: str = "save") -> None:
+        thread_id = getattr(metadata, "thread_id", thread_id)
+        what = f"checkpoint {metadata.id!r}" if hasattr(metadata, "id") else "the write"
         super().__init__(
-            f"save of thread {thread_id!r}: checkpoint {getattr(metadata, 'id', None)!r} reached "
+            f"{operation} of thread {thread_id!r}: {what} reached "
             f"{acknowledged} of the {required} replicas required before the timeout",
             thread_id=thread_id,
-            operation="save",
+            operation=operation,
         )
         self.metadata = metadata
         self.acknowledged = acknowledged

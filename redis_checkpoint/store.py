@@ -159,7 +159,7 @@ class RedisCheckpointer(Checkpointer):
 
         1. process A saves id X with ``expected_id=W``; Redis commits X;
         2. the reply to A is lost (timeout, dropped connection);
-        3. redis-py re-sends the same call; Redis finds X already stored and
+        3. the retry policy re-sends the same call; Redis finds X already stored and
            returns X's metadata, not a conflict (current is X, not W) and not a
            second entry. Without a client-side id, step 3 would append twice.
         """

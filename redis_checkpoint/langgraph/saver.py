@@ -106,7 +106,7 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         reply, acked = cp._run(op, thread_id, run_and_wait, cp.client, script, tuple(keys), tuple(args),
                                need, cp._wait_ms)
         if acked < need:
-            raise ReplicationError(None, acked, need)
+            raise ReplicationError(None, acked, need, thread_id=thread_id, operation=op)
         return reply
 
     def _write(self, op: str, thread_id: str, *args: Any) -> int:
