@@ -172,3 +172,44 @@ def test_saver_options_retention_and_pruning() -> None:
     with pytest.raises(ValueError, match="strategy"):
         saver.prune(["t"], strategy="some")
     assert saver.get_next_version(None) < saver.get_next_version("00000000000000000000000000000001.5")
+
+
+def put_steps(saver: RedisSaver, thread: str, values: Any, steps: int = 3) -> Any:
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    config: Any = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+    version = None
+    for step in range(steps):
+        ckpt = empty_checkpoint()
+        version = saver.get_next_version(version)
+        ckpt["channel_values"] = dict(values)
+        ckpt["channel_versions"] = {k: version for k in values}
+        config = saver.put(config, ckpt, {"step": step}, {k: version for k in values})
+    return config
+
+
+def test_encrypted_serializer_round_trips_and_stores_no_plaintext() -> None:
+    from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
+
+    client = fakeredis.FakeRedis()
+    saver = RedisSaver(client, serde=EncryptedSerializer.from_pycryptodome_aes(key=b"0123456789abcdef"))
+    config = put_steps(saver, "t", {"notes": "the launch code is 0000"})
+    assert saver.get_tuple(config).checkpoint["channel_values"]["notes"] == "the launch code is 0000"  # type: ignore[union-attr]
+    stored = b"".join(v for v in client.hgetall(saver._keys("t").data).values())
+    assert b"launch code" not in stored
+
+
+@pytest.mark.redis
+def test_ttl_retention_and_compression_as_in_the_core(redis_url: str, prefix: str, real_client: Any) -> None:
+    import time
+
+    saver = RedisSaver.from_url(redis_url, key_prefix=prefix, ttl_seconds=0.5, compression_threshold=100)
+    put_steps(saver, "t", {"text": "refund order seven " * 200})
+    keys = saver._keys("t")
+    assert all(0 < real_client.pttl(k) <= 500 for k in (keys.data, keys.ids))  # no writes key yet
+    blobs = [v for f, v in real_client.hgetall(keys.data).items() if f.startswith(b"b:")]
+    assert blobs and all(b[1] & 0x0F == 1 for b in blobs)  # snappy frames (codec.py)
+    assert sum(len(b) for b in blobs) < len("refund order seven " * 200)
+    time.sleep(0.8)
+    assert real_client.exists(*keys) == 0 and saver.get_tuple({"configurable": {"thread_id": "t"}}) is None
+    saver.close()
