@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import socket
 import time
-from typing import Any, Callable, Optional, Tuple, Type, TypeVar
+from typing import Callable, Optional, Tuple, Type, TypeVar
 
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import (
@@ -73,12 +73,12 @@ class RetryPolicy:
         self.retry = retry
         self.budget = check_number("retry_budget", budget, 0.0)
 
-    def call(self, do: Callable[[], T], on_error: Optional[Callable[[Exception], Any]] = None) -> T:
+    def call(self, do: Callable[[], T]) -> T:
         """Run ``do``, retrying retryable errors until the retry count or the budget runs out."""
         deadline = time.monotonic() + self.budget
         return self.retry.call_with_retry(
             do,
-            on_error or _ignore,
+            _ignore,
             is_retryable=lambda _error: time.monotonic() < deadline,
         )
 
