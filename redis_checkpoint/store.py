@@ -178,20 +178,14 @@ class RedisCheckpointer(Checkpointer):
             eviction.check(self._client, bool(self._ttl_ms))
         need = self._min_replicas
         args = (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, "1" if need else "")
-        if need:
-            (status, rec), acked = self._run(
-                "save", thread_id, run_and_wait, self._client, self._scripts.save, keys, args,
-                need, self._wait_ms,
-            )
-        else:
-            status, rec = self._run("save", thread_id, self._scripts.save, keys, args)
+        (status, rec), acked = self._write("save", thread_id, self._scripts.save, keys, args)
         if status == -1:
             raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)
         created, size, parent, stored_meta = parse_record(rec)
         if status == 0:  # already saved: report what is stored
             meta = decode_metadata(self._codec, stored_meta, thread_id, cid)
         saved = CheckpointMetadata(cid, thread_id, parent, created, meta, size)
-        if need and acked < need:
+        if acked < need:
             raise ReplicationError(saved, acked, need)
         return saved
 
@@ -292,6 +286,19 @@ class RedisCheckpointer(Checkpointer):
             f"RedisCheckpointer({describe(self._client)}, key_prefix={self._prefix!r}, "
             f"ttl_seconds={self.ttl_seconds!r})"
         )
+
+    def _write(self, op: str, thread_id: str, script: Script, keys: Any, args: Any) -> Tuple[Any, int]:
+        """Run a writing script; ``(its reply, replicas that confirmed it)``.
+
+        With ``min_replicas`` the script and ``WAIT`` share one connection
+        (``durability.py``); without it nothing waits and the count is 0. The
+        caller compares the count with ``min_replicas``.
+        """
+        need = self._min_replicas
+        if not need:
+            return self._run(op, thread_id, script, keys, args), 0
+        reply, acked = self._run(op, thread_id, run_and_wait, self._client, script, keys, args, need, self._wait_ms)
+        return reply, int(acked)
 
     def _run(self, op: str, thread_id: str, call: Any, *args: Any) -> Any:
         """Run a script (or a client method) on our client under the retry policy.

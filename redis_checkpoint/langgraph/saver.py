@@ -32,7 +32,6 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from .. import keys as _keys
 from ..cluster import scan_keys
-from ..durability import run_and_wait
 from ..errors import ReplicationError
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
@@ -98,21 +97,17 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
     def _keys(self, thread_id: str) -> _keys.GraphKeys:
         return _keys.graph_keys(self.checkpointer.key_prefix, _keys.validate_thread_id(thread_id))
 
-    def _call(self, op: str, thread_id: str, script: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    def _read(self, op: str, thread_id: str, *args: Any) -> Any:
         cp = self.checkpointer
-        need = cp._min_replicas
-        if not need or op in ("get", "list"):
-            return cp._run(op, thread_id, script, tuple(keys), tuple(args))
-        reply, acked = cp._run(op, thread_id, run_and_wait, cp.client, script, tuple(keys), tuple(args),
-                               need, cp._wait_ms)
-        if acked < need:
-            raise ReplicationError(None, acked, need, thread_id=thread_id, operation=op)
-        return reply
+        return cp._run(op, thread_id, cp._scripts.lg_read, self._keys(thread_id), args)
 
     def _write(self, op: str, thread_id: str, *args: Any) -> int:
         cp = self.checkpointer
         head = (op, cp._ttl_ms, "1" if cp._min_replicas else "")
-        return int(self._call(op, thread_id, cp._scripts.lg_write, self._keys(thread_id), head + args))
+        removed, acked = cp._write(op, thread_id, cp._scripts.lg_write, self._keys(thread_id), head + args)
+        if acked < cp._min_replicas:
+            raise ReplicationError(None, acked, cp._min_replicas, thread_id=thread_id, operation=op)
+        return int(removed)
 
     # -- writes --------------------------------------------------------------
 
@@ -208,9 +203,7 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
     def get_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
-        cp = self.checkpointer
-        reply = self._call("get", thread_id, cp._scripts.lg_read, self._keys(thread_id),
-                           ("get", ns, get_checkpoint_id(config) or ""))
+        reply = self._read("get", thread_id, "get", ns, get_checkpoint_id(config) or "")
         found = list(self._parse(thread_id, ns, reply, with_values=True))
         return found[0] if found else None
 
@@ -237,19 +230,16 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
                     return
 
     def _namespaces(self, thread_id: str) -> List[str]:
-        cp = self.checkpointer
-        reply = self._call("list", thread_id, cp._scripts.lg_read, self._keys(thread_id), ("namespaces",))
+        reply = self._read("list", thread_id, "namespaces")
         return [n.decode() for n in reply]
 
     def _tuples(self, thread_id: str, ns: Optional[str], before: Optional[str],
                 with_values: bool, page_size: int = PAGE) -> Iterator[CheckpointTuple]:
         """Checkpoints of a thread, newest id first per namespace, a page per call."""
-        cp = self.checkpointer
         for name in ([ns] if ns is not None else self._namespaces(thread_id)):
             cursor = before or ""
             while True:
-                reply = self._call("list", thread_id, cp._scripts.lg_read, self._keys(thread_id),
-                                   ("list", name, cursor, page_size))
+                reply = self._read("list", thread_id, "list", name, cursor, page_size)
                 page = list(self._parse(thread_id, name, reply, with_values))
                 yield from page
                 if len(page) < page_size:
