@@ -204,7 +204,7 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
         reply = self._read("get", thread_id, "get", ns, get_checkpoint_id(config) or "")
-        found = list(self._parse(thread_id, ns, reply, with_values=True))
+        found = list(self._parse(thread_id, ns, reply))
         return found[0] if found else None
 
     def list(self, config: Optional[RunnableConfig], *, filter: Optional[Dict[str, Any]] = None,
@@ -239,14 +239,16 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         for name in ([ns] if ns is not None else self._namespaces(thread_id)):
             cursor = before or ""
             while True:
-                reply = self._read("list", thread_id, "list", name, cursor, page_size)
-                page = list(self._parse(thread_id, name, reply, with_values))
+                reply = self._read("list", thread_id, "list", name, cursor, page_size,
+                                   "" if with_values else "1")
+                page = list(self._parse(thread_id, name, reply))
                 yield from page
                 if len(page) < page_size:
                     break
                 cursor = page[-1].config["configurable"]["checkpoint_id"]
 
-    def _parse(self, thread_id: str, ns: str, reply: List[Any], with_values: bool) -> Iterator[CheckpointTuple]:
+    def _parse(self, thread_id: str, ns: str, reply: List[Any]) -> Iterator[CheckpointTuple]:
+        """Tuples from an ``lg_read.lua`` reply (a records-only reply has no values or writes)."""
         i = 0
         while i < len(reply):
             cid, record = reply[i].decode(), self._codec.decode(reply[i + 1])
@@ -258,12 +260,11 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
             i += 1 + k
             checkpoint = self.serde.loads_typed(tuple(record["checkpoint"]))
             values: Dict[str, Any] = {}
-            if with_values:
-                for field, blob in zip(blobs[::2], blobs[1::2]):
-                    kind, payload = self._codec.decode(blob)
-                    if kind != "empty":
-                        channel = field.decode().split(SEP)[1]
-                        values[channel] = self.serde.loads_typed((kind, payload))
+            for field, blob in zip(blobs[::2], blobs[1::2]):
+                kind, payload = self._codec.decode(blob)
+                if kind != "empty":
+                    channel = field.decode().split(SEP)[1]
+                    values[channel] = self.serde.loads_typed((kind, payload))
             pending = []
             for blob in writes:
                 task_id, channel, kind, payload, _path = self._codec.decode(blob)

@@ -5,7 +5,8 @@
 --         where <m> is the index member "<ns>\0<checkpoint id>"
 -- KEYS[2] index zset (members <ns>\0<id>, score 0), KEYS[3] writes zset (score 0)
 -- ARGV[1] "get":  ARGV[2] ns, ARGV[3] checkpoint id or "" for the newest in ns
---         "list": ARGV[2] ns, ARGV[3] "" or an id to start just below, ARGV[4] page size
+--         "list": ARGV[2] ns, ARGV[3] "" or an id to start just below, ARGV[4] page size,
+--                 ARGV[5] "1" for records only (no blobs, no writes: n = k = 0)
 --         "namespaces": no more arguments
 -- Returns, for "get" and "list", a flat array with, per checkpoint:
 --   id, record, n, field1, blob1, ... fieldn, blobn, k, write1, ..., writek
@@ -42,10 +43,16 @@ else
   ids = redis.call('ZREVRANGEBYLEX', index, top, '[' .. ns .. '\0', 'LIMIT', 0, tonumber(ARGV[4]))
 end
 
+local bare = ARGV[5] == '1'
 local out = {}
 for _, member in ipairs(ids) do
   local got = redis.call('HMGET', data, 'c:' .. member, 'v:' .. member)
-  if got[1] then
+  if got[1] and bare then
+    out[#out + 1] = string.sub(member, #ns + 2)
+    out[#out + 1] = got[1]
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+  elseif got[1] then
     out[#out + 1] = string.sub(member, #ns + 2)
     out[#out + 1] = got[1]
     local fields = {}
