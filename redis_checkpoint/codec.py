@@ -121,29 +121,35 @@ class Codec:
                 return _HEADERS[SNAPPY] + packed
         return _HEADERS[RAW] + body
 
-    def decode(self, blob: bytes) -> Any:
-        """Decode a framed blob. Raises :class:`CorruptCheckpointError` (no context)."""
+    def body_size(self, blob: bytes) -> int:
+        """Bytes of CBOR a frame holds, read from the frame without decompressing.
+
+        For a snappy frame this is the length snappy declares up front, which
+        ``decode`` checks before allocating anything. Raises
+        :class:`CorruptCheckpointError` for a frame that is not ours.
+        """
         if len(blob) < 2 or blob[0] != MAGIC or blob[1] >> 4 != VERSION:
             raise CorruptCheckpointError("not a redis-checkpoint frame (bad header)")
         kind = blob[1] & 0x0F
-        body = blob[2:]
+        if kind == RAW:
+            return len(blob) - 2
+        if kind != SNAPPY:
+            raise CorruptCheckpointError(f"unknown compression {kind}")
         try:
-            if kind == SNAPPY:
-                declared = cramjam.snappy.decompress_raw_len(body)
-                if declared > self.max_state_size:
-                    raise CorruptCheckpointError(
-                        f"declares {declared} bytes, over max_state_size={self.max_state_size}"
-                    )
-                body = snappy.decompress(body)
-            elif kind != RAW:
-                raise CorruptCheckpointError(f"unknown compression {kind}")
-            elif len(body) > self.max_state_size:
-                raise CorruptCheckpointError(
-                    f"{len(body)} bytes, over max_state_size={self.max_state_size}"
-                )
+            return int(cramjam.snappy.decompress_raw_len(blob[2:]))
+        except Exception as exc:
+            raise CorruptCheckpointError(f"cannot decode: {type(exc).__name__}: {exc}") from exc
+
+    def decode(self, blob: bytes) -> Any:
+        """Decode a framed blob. Raises :class:`CorruptCheckpointError` (no context)."""
+        size = self.body_size(blob)
+        compressed = blob[1] & 0x0F == SNAPPY
+        if size > self.max_state_size:
+            verb = "declares " if compressed else ""
+            raise CorruptCheckpointError(f"{verb}{size} bytes, over max_state_size={self.max_state_size}")
+        try:
+            body = snappy.decompress(blob[2:]) if compressed else blob[2:]
             return cbor2.loads(body, **DECODER_LIMITS)
-        except CorruptCheckpointError:
-            raise
         except Exception as exc:  # any decoder failure is corruption, never a crash
             raise CorruptCheckpointError(f"cannot decode: {type(exc).__name__}: {exc}") from exc
 

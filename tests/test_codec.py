@@ -124,3 +124,15 @@ def test_snappy_length_is_checked_before_allocation() -> None:
     with pytest.raises(CorruptCheckpointError, match="declares 4294967295"):
         Codec().decode(bomb)
     assert struct.calcsize("B") == 1
+
+
+def test_body_size_reads_the_cbor_length_without_decompressing() -> None:
+    import cbor2
+
+    value = {"text": "refund order seven " * 100}
+    size = len(cbor2.dumps(value))
+    assert Codec(compression=None).body_size(Codec(compression=None).encode(value)) == size
+    packed = Codec(compression_threshold=0).encode(value)
+    assert len(packed) < size and codec.body_size(packed) == size
+    with pytest.raises(CorruptCheckpointError, match="header"):
+        codec.body_size(b"X\\x10")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from .. import admin
-from ..codec import Codec
 from ..store import RedisCheckpointer
 from . import render, transfer
 
@@ -172,7 +171,6 @@ def cmd_import(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
 def cmd_stats(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
     threads = checkpoints = memory = with_ttl = 0
     cbor_total = stored_total = 0
-    raw = Codec(compression=None)
     for thread_id in cp.threads("*"):
         info = admin.thread_info(cp, thread_id)
         if info is None:
@@ -181,10 +179,10 @@ def cmd_stats(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
         checkpoints += info.checkpoints
         memory += info.memory_bytes
         with_ttl += info.ttl_seconds is not None
-        latest = cp.load(thread_id)
-        if latest is not None and info.latest is not None:  # compression measured on the latest states
-            cbor_total += len(raw.encode(latest.state)) - 2
-            stored_total += info.latest.size
+        stored = admin.frame(cp, thread_id)
+        if stored is not None:  # compression measured on the latest states, without decoding them
+            cbor_total += cp._codec.body_size(stored)
+            stored_total += len(stored)
     data = {
         "threads": threads, "checkpoints": checkpoints, "memory_bytes": memory,
         "compression_ratio": (cbor_total / stored_total) if stored_total else None,
