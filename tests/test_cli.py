@@ -160,3 +160,13 @@ def test_bench_command_runs_the_benchmark(redis_url: str, tmp_path: Any) -> None
     report = json.loads(open(os.path.join(out, "latest.json")).read())
     assert report["sizes"]["1000"]["save"]["save"]["ops_per_s"] > 0
     assert os.path.getsize(os.path.join(out, "latest.png")) > 1000
+
+
+def test_a_reader_that_goes_away_is_not_an_error(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CHECKPOINT_URL")}
+    argv = [sys.executable, "-m", "redis_checkpoint", "--url", redis_url, "--prefix", prefix, "--json", "stats"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # type: ignore[union-attr]  # like `| head -0`: the pipe is gone before we print
+    err = proc.stderr.read().decode()  # type: ignore[union-attr]
+    assert proc.wait(60) == 0, err
+    assert "Broken pipe" not in err

@@ -78,10 +78,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         url = args.url or os.environ.get("REDIS_CHECKPOINT_URL") or os.environ.get("REDIS_URL")
         if not url:
             return _fail(USAGE, "no Redis URL: pass --url or set REDIS_CHECKPOINT_URL or REDIS_URL")
-        try:
-            cp = RedisCheckpointer.from_url(url, key_prefix=args.prefix, cluster=args.cluster, retry_budget=5)
-        except ValueError as exc:
-            return _fail(USAGE, str(exc))
+        cp = RedisCheckpointer.from_url(url, key_prefix=args.prefix, cluster=args.cluster, retry_budget=5)
         with cp:
             result = getattr(commands, "cmd_" + args.command)(cp, args)
         if result is not None:
@@ -97,13 +94,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _fail(FAILED, str(exc))
     except (ValueError, TypeError) as exc:
         return _fail(USAGE, str(exc))
-    except OSError as exc:
-        return _fail(FAILED, f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
-    except KeyboardInterrupt:
-        return _fail(FAILED, "interrupted")
     except BrokenPipeError:  # the reader went away (| head): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return OK
+    except OSError as exc:  # after BrokenPipeError, which is one
+        return _fail(FAILED, f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+    except KeyboardInterrupt:
+        return _fail(FAILED, "interrupted")
 
 
 def _print(result: "commands.Output", as_json: bool) -> None:
