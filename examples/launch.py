@@ -7,6 +7,8 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+from redis_checkpoint.testing import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -14,12 +16,6 @@ def env_for(url: str, prefix: str, **extra: str) -> Dict[str, str]:
     env = dict(os.environ, REDIS_URL=url, CHECKPOINT_PREFIX=prefix, **extra)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, proc: "subprocess.Popen[bytes]", timeout: float = 60.0) -> None:

@@ -13,7 +13,7 @@ import redis
 from redis.crc import key_slot
 
 from redis_checkpoint import RedisCheckpointer
-from redis_checkpoint.testing import RedisClusterServers, RedisServer
+from redis_checkpoint.testing import RedisClusterServers, RedisServer, wait_until
 
 from .savers import Savers, check_histories
 
@@ -56,34 +56,29 @@ def threads_on(cp: RedisCheckpointer, cluster: RedisClusterServers, port: int, c
     return out
 
 
+def live_nodes_say_ok(cluster: RedisClusterServers) -> bool:
+    for node in cluster.nodes:
+        if node.proc is not None and node.proc.poll() is None:
+            with redis.Redis(port=node.port, socket_timeout=1) as client:
+                if client.cluster("info")["cluster_state"] != "ok":
+                    return False
+    return True
+
+
 def wait_cluster_ok(cluster: RedisClusterServers, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if all(
-                redis.Redis(port=n.port, socket_timeout=1).cluster("info")["cluster_state"] == "ok"
-                for n in cluster.nodes if n.proc is not None and n.proc.poll() is None
-            ):
-                return
-        except redis.RedisError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("cluster did not recover")
+    wait_until(lambda: live_nodes_say_ok(cluster), timeout, "cluster did not recover")
 
 
 def wait_promoted(cluster: RedisClusterServers, node: RedisServer, timeout: float = 60.0) -> None:
     """Wait until ``node`` is a primary and every live node says the cluster is ok."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with redis.Redis(port=node.port, socket_timeout=1) as client:
-                if client.info("replication")["role"] == "master":
-                    break
-        except redis.RedisError:
-            pass
-        assert time.monotonic() < deadline, "the replica was not promoted"
-        time.sleep(0.1)
-    wait_cluster_ok(cluster, max(1.0, deadline - time.monotonic()))
+    start = time.monotonic()
+
+    def promoted() -> bool:
+        with redis.Redis(port=node.port, socket_timeout=1) as client:
+            return bool(client.info("replication")["role"] == "master")
+
+    wait_until(promoted, timeout, "the replica was not promoted")
+    wait_cluster_ok(cluster, max(1.0, timeout - (time.monotonic() - start)))
 
 
 def replica_of(cluster: RedisClusterServers, primary_port: int) -> RedisServer:

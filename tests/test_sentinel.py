@@ -10,7 +10,7 @@ from redis.sentinel import Sentinel
 
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.connection import BlockingSentinelConnectionPool
-from redis_checkpoint.testing import RedisSentinelServers, RedisServer
+from redis_checkpoint.testing import RedisSentinelServers, RedisServer, wait_until
 
 from .savers import Savers, check_histories
 
@@ -28,14 +28,8 @@ def sentinels() -> Iterator[RedisSentinelServers]:
 
 def wait_new_primary(sentinels: RedisSentinelServers, old: RedisServer, timeout: float = 60.0) -> float:
     start = time.monotonic()
-    while True:
-        try:
-            if sentinels.primary() is not old:
-                return time.monotonic() - start
-        except (redis.RedisError, StopIteration):
-            pass
-        assert time.monotonic() - start < timeout, "sentinels did not fail over"
-        time.sleep(0.1)
+    wait_until(lambda: sentinels.primary() is not old, timeout, "sentinels did not fail over")
+    return time.monotonic() - start
 
 
 def test_from_url_and_master_for_follow_the_primary(sentinels: RedisSentinelServers, prefix: str) -> None:

@@ -8,7 +8,7 @@ on ``PATH`` on a free port, in a temporary directory, with persistence off and
 """
 from .cluster import RedisClusterServers
 from .sentinel import RedisSentinelServers, SentinelServer
-from .server import INSTALL_HINT, RedisServer, docker_answers, free_port, wait_replica_up
+from .server import INSTALL_HINT, RedisServer, docker_answers, free_port, wait_replica_up, wait_until
 
 __all__ = [
     "INSTALL_HINT",
@@ -19,4 +19,5 @@ __all__ = [
     "docker_answers",
     "free_port",
     "wait_replica_up",
+    "wait_until",
 ]
