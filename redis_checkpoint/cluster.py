@@ -15,16 +15,17 @@ timeline, for every cluster client a checkpointer uses:
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from typing import Any, Iterator, List
 
 import redis
 
+from .locks import ForkSafeLock
+
 _tracked: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _held: List[Any] = []
 _registered = False
-_guard = threading.Lock()
+_guard = ForkSafeLock()
 
 
 def _locks(client: Any) -> List[Any]:

@@ -10,7 +10,6 @@ ACL users) are skipped quietly: this is advice, never a reason to fail a save.
 """
 from __future__ import annotations
 
-import threading
 import warnings
 import weakref
 from typing import Any, Iterable, Set
@@ -18,8 +17,9 @@ from typing import Any, Iterable, Set
 import redis
 
 from .errors import EvictionWarning
+from .locks import ForkSafeLock
 
-_lock = threading.Lock()
+_lock = ForkSafeLock()
 _checked: "weakref.WeakKeyDictionary[Any, Set[bool]]" = weakref.WeakKeyDictionary()
 
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
+
+from .locks import ForkSafeLock
 
 MAX_ID_LENGTH = 128
 # Visible ASCII only: ids are embedded in metadata records and CLI output.
 _VALID_ID = re.compile(r"[\x21-\x7e]{1,%d}\Z" % MAX_ID_LENGTH)
 
-_lock = threading.Lock()
+_lock = ForkSafeLock()
 _last_ms = 0
 _counter = 0
 

@@ -11,12 +11,13 @@ so for a fakeredis client (and only then) the line is dropped.
 """
 from __future__ import annotations
 
-import threading
 import weakref
 from importlib import resources
 from typing import Any, NamedTuple
 
 from redis.commands.core import Script
+
+from .locks import ForkSafeLock
 
 NAMES = ("save", "load", "load_touch", "list", "prune", "lg_read", "lg_write")
 
@@ -50,7 +51,7 @@ def is_fakeredis(client: Any) -> bool:
     return any(c.__module__.split(".")[0] == "fakeredis" for c in classes)
 
 
-_lock = threading.Lock()
+_lock = ForkSafeLock()
 # Keyed weakly by the pool (or by the client when it has no single pool, as
 # RedisCluster): the cache never keeps a pool or client alive.
 _by_owner: "weakref.WeakKeyDictionary[Any, Scripts]" = weakref.WeakKeyDictionary()

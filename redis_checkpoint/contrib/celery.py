@@ -26,7 +26,6 @@ pools in the child, so no socket is ever shared with the parent.
 """
 from __future__ import annotations
 
-import threading
 import weakref
 from typing import Any, Callable, Dict, Mapping, Optional
 
@@ -39,9 +38,10 @@ from celery.signals import worker_process_init  # noqa: E402
 
 from ..base import CheckpointMetadata  # noqa: E402
 from ..connection import reset_after_fork  # noqa: E402
+from ..locks import ForkSafeLock  # noqa: E402
 from ..store import RedisCheckpointer  # noqa: E402
 
-_lock = threading.Lock()
+_lock = ForkSafeLock()
 _by_app: "weakref.WeakKeyDictionary[Celery, RedisCheckpointer]" = weakref.WeakKeyDictionary()
 
 

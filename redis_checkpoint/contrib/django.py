@@ -23,7 +23,6 @@ forgets the instances built from the old value.
 """
 from __future__ import annotations
 
-import threading
 from typing import Any, Dict, Mapping
 
 from . import require
@@ -34,11 +33,12 @@ from django.conf import settings  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.core.signals import setting_changed  # noqa: E402
 
+from ..locks import ForkSafeLock  # noqa: E402
 from ..store import RedisCheckpointer  # noqa: E402
 
 SETTING = "REDIS_CHECKPOINT"
 
-_lock = threading.Lock()
+_lock = ForkSafeLock()
 _instances: Dict[str, RedisCheckpointer] = {}
 
 
