@@ -15,6 +15,8 @@ import snappy
 
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.codec import Codec
+from redis_checkpoint.ids import new_id
+from redis_checkpoint.scripts import scripts_for
 
 from .states import conversation
 
@@ -75,6 +77,7 @@ def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
             cp.save(f"t{i}", state)
         client.set(f"{prefix}:raw:{i}", blob)
     history = [cp.keys(f"t{i}").history for i in range(THREADS)]
+    threads = [cp.keys(f"t{i}").thread for i in range(THREADS)]
     json_blob = json.dumps(state).encode()
     res: Dict[str, Any] = {
         "json_bytes": len(json_blob),
@@ -91,8 +94,22 @@ def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
         t = f"c{i % THREADS}"
         current[t] = cp.save(t, state, expected_id=current[t]).id
 
+    # Where the gap to raw comes from, one part at a time: encoding alone
+    # ("encode + raw SET"), the atomic script alone (a bare EVALSHA of the bytes
+    # encoded once, with the arguments save.lua's header lists), decoding alone,
+    # load's one command alone, the list script alone.
+    scripts = scripts_for(client)
+    cp.list("t0", limit=10)  # the saves above loaded save.lua; this loads list.lua
+    bare = [cp.keys(f"e{i}") for i in range(THREADS)]
+
+    def script_only(i: int) -> None:
+        k = bare[i % THREADS]
+        client.evalsha(scripts.save.sha, 2, k.thread, k.history, new_id(), "", "", blob, b"", 0, 0, "")
+
     res["save"] = interleaved({
         "raw SET": lambda i: client.set(f"{prefix}:new:{i % THREADS}", blob),
+        "encode + raw SET": lambda i: client.set(f"{prefix}:enc:{i % THREADS}", codec.encode(state)),
+        "save script alone": script_only,
         "save": lambda i: cp.save(tid(i), state),
         "save (CAS)": lambda i: cas_save(i),
         "save, compression off": lambda i: plain.save(tid(i), state),
@@ -101,11 +118,15 @@ def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
     }, rounds, count)
     res["load"] = interleaved({
         "raw GET": lambda i: client.get(f"{prefix}:raw:{i % THREADS}"),
+        "raw GET + decode": lambda i: codec.decode(client.get(f"{prefix}:raw:{i % THREADS}")),
+        "load's HMGET alone": lambda i: client.hmget(threads[i % THREADS], "current", "record", "state"),
         "load": lambda i: cp.load(tid(i)),
         "load by id": lambda i: cp.load(tid(i), first_ids[i % THREADS]),
     }, rounds, count)
     res["list10"] = interleaved({
         "raw ZREVRANGE": lambda i: client.zrevrange(history[i % THREADS], 0, 9),
+        "list script alone": lambda i: client.evalsha(
+            scripts.list.sha, 2, history[i % THREADS], threads[i % THREADS], "", 10),
         "list": lambda i: cp.list(tid(i), limit=10),
     }, rounds, count)
     res["memory"] = memory(client, state, blob, prefix)

@@ -1,0 +1,25 @@
+"""The benchmark tools run and say what they measured (they assert no time)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.script_cost import BARE, CUTS
+
+pytestmark = pytest.mark.redis
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_script_cost_times_every_step_of_the_save_script() -> None:
+    # Its own throwaway server: the tool resets INFO commandstats, which other tests read.
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.script_cost", "--calls", "30", "--repeats", "1", "--size", "2000"],
+        capture_output=True, timeout=120, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = done.stdout.decode()
+    for step in [BARE] + [name for name, _ in CUTS]:
+        assert f"  {step} " in text, (step, text)
