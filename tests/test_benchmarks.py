@@ -23,3 +23,16 @@ def test_script_cost_times_every_step_of_the_save_script() -> None:
     text = done.stdout.decode()
     for step in [BARE] + [name for name, _ in CUTS]:
         assert f"  {step} " in text, (step, text)
+
+
+def test_hotspots_prints_a_call_tree_per_operation() -> None:
+    pytest.importorskip("pyinstrument")  # the bench extra, which make test installs
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.hotspots", "--calls", "30", "--size", "2000"],
+        capture_output=True, timeout=120, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = done.stdout.decode()
+    for op, ours in (("save", "RedisCheckpointer.save"), ("load", "RedisCheckpointer.load"),
+                     ("list", "RedisCheckpointer.list")):
+        assert f"## {op}, 30 calls" in text and ours in text, (op, text)
