@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional
 
 import redis
 
-from . import parallel, scaling, side_by_side
+from . import parallel, scaling, side_by_side, target
 
 RATIOS = (("save", "raw SET"), ("load", "raw GET"), ("list10", "raw ZREVRANGE"))
 
@@ -75,25 +75,17 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     started = time.monotonic()
-    server = None
-    url = args.url
-    if not url:
-        from redis_checkpoint.testing import RedisServer
-
-        server = RedisServer()
-        url = server.url
-    client = redis.Redis.from_url(url)
-    info = client.info("server")
-    report: Dict[str, Any] = {
-        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-                   f"Python {platform.python_version()}, redis-py {redis.__version__}, "
-                   f"redis-server {info['redis_version']}",
-        "sizes": {},
-        "workers": {},
-        "workers_size": 10000,
-    }
-    print(f"# {report['machine']}; server on {'loopback' if server else 'the given URL'}")
-    try:
+    with target(args.url) as (client, url, local):
+        info = client.info("server")
+        report: Dict[str, Any] = {
+            "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+                       f"Python {platform.python_version()}, redis-py {redis.__version__}, "
+                       f"redis-server {info['redis_version']}",
+            "sizes": {},
+            "workers": {},
+            "workers_size": 10000,
+        }
+        print(f"# {report['machine']}; server on {'loopback' if local else 'the given URL'}")
         for size in [int(s) for s in args.sizes.split(",")]:
             progress(f"one process, state of {size} B")
             res = side_by_side.bench_size(client, size, args.rounds)
@@ -148,10 +140,6 @@ def main(argv: Optional[List[str]] = None) -> None:
         if "langgraph-checkpoint-redis" not in report["langgraph"]:
             print("  langgraph-checkpoint-redis: not measured (set LANGGRAPH_REDIS_URL to a Redis with "
                   "RedisJSON and RediSearch)")
-    finally:
-        client.close()
-        if server is not None:
-            server.close()
     report["seconds"] = time.monotonic() - started
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.json"), "w") as fh:

@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Dict, List, Optional
 
-import redis
-
 from redis_checkpoint import RedisCheckpointer
 
+from . import target
 from .states import conversation
 
 
@@ -51,15 +50,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--size", type=int, default=10_000, help="state size, bytes of JSON")
     parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args(argv)
-    server = None
-    url = args.url
-    if not url:
-        from redis_checkpoint.testing import RedisServer
-
-        server = RedisServer()
-        url = server.url
-    client = redis.Redis.from_url(url)
-    try:
+    with target(args.url) as (client, _url, _started):
         cp = RedisCheckpointer(client, key_prefix="hotspots")
         state = conversation(args.size)
         cp.delete_thread("t")
@@ -72,11 +63,6 @@ def main(argv: Optional[List[str]] = None) -> None:
             print(f"## {name}, {args.calls} calls, {args.size} B state")
             print(profile(ops[name], args.calls))
         cp.delete_thread("t")
-    finally:
-        client.close()
-        if server is not None:
-            server.close()
-
 
 if __name__ == "__main__":
     main()

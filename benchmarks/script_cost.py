@@ -16,13 +16,12 @@ import argparse
 import statistics
 from typing import Any, Dict, List, Optional, Tuple
 
-import redis
-
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.ids import new_id
 from redis_checkpoint.scripts import source
 
+from . import target
 from .states import conversation
 
 #: (step, first line of save.lua *after* it): the script is cut just before that line.
@@ -88,25 +87,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    server = None
-    url = args.url
-    if not url:
-        from redis_checkpoint.testing import RedisServer
-
-        server = RedisServer()
-        url = server.url
-    client = redis.Redis.from_url(url)
-    try:
+    with target(args.url) as (client, _url, _started):
         totals = measure(client, args.size, args.calls, args.repeats)
-        print(f"save.lua on the server, {args.size} B state (µs per call, median of {args.repeats}):")
-        before = 0.0
-        for step, total in totals.items():
-            print(f"  {step:26s} +{total - before:5.1f}   (total {total:5.1f})")
-            before = total
-    finally:
-        client.close()
-        if server is not None:
-            server.close()
+    print(f"save.lua on the server, {args.size} B state (µs per call, median of {args.repeats}):")
+    before = 0.0
+    for step, total in totals.items():
+        print(f"  {step:26s} +{total - before:5.1f}   (total {total:5.1f})")
+        before = total
 
 
 if __name__ == "__main__":
