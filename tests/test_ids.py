@@ -45,8 +45,8 @@ def test_ids_from_many_threads_are_distinct() -> None:
 
 def test_forked_children_never_repeat_each_others_ids() -> None:
     """The random bits alone keep children apart when they share a millisecond."""
-    ids.new_id()  # the parent has used its generator before forking, as gunicorn --preload does
-    random.seed(0)  # user code seeding the global generator must not matter either
+    ids.new_id()  # the parent makes ids before forking, as under gunicorn --preload
+    random.seed(0)  # user code seeding the global generator must not matter
     out = fork.Queue()
     procs = [fork.Process(target=_ids_at_one_instant, args=(300, out)) for _ in range(4)]
     for p in procs:
