@@ -24,8 +24,7 @@ from .locks import ForkSafeLock
 
 _tracked: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _held: List[Any] = []
-_registered = False
-_guard = ForkSafeLock()
+_guard = ForkSafeLock()  # guards additions to _tracked
 
 
 def _locks(client: Any) -> List[Any]:
@@ -48,16 +47,13 @@ def _after_fork() -> None:
 
 def track(client: Any) -> None:
     """Make ``client`` (a ``redis.RedisCluster``) safe to use across ``fork()``."""
-    global _registered
-    if not isinstance(client, redis.RedisCluster):
-        return
-    with _guard:
-        if not _registered and hasattr(os, "register_at_fork"):
-            os.register_at_fork(
-                before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork
-            )
-            _registered = True
-        _tracked.add(client)
+    if isinstance(client, redis.RedisCluster):
+        with _guard:
+            _tracked.add(client)
+
+
+if hasattr(os, "register_at_fork"):  # POSIX only; there is no fork elsewhere
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork)
 
 
 def scan_keys(client: Any, pattern: str, count: int = 1000) -> Iterator[bytes]:
