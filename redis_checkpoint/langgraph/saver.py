@@ -90,10 +90,6 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         kind, payload = self.serde.dumps_typed(value)
         return self._codec.encode([kind, payload], "value")
 
-    def _load(self, blob: bytes) -> Any:
-        kind, payload = self._codec.decode(blob)
-        return self.serde.loads_typed((kind, payload))
-
     def _keys(self, thread_id: str) -> _keys.GraphKeys:
         return _keys.graph_keys(self.checkpointer.key_prefix, _keys.validate_thread_id(thread_id))
 
