@@ -32,7 +32,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from .. import keys as _keys
 from ..cluster import scan_keys
-from ..errors import ReplicationError
+from ..errors import ReplicationError, check_int
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
 
@@ -62,6 +62,7 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         """``checkpointer_or_client``: a ``RedisCheckpointer`` (its options apply) or a
         redis-py client (``options`` are then ``RedisCheckpointer``'s keywords).
         ``max_checkpoints`` keeps the newest N checkpoints of each namespace."""
+        check_int("max_checkpoints", max_checkpoints, 1, optional=True)
         super().__init__(serde=serde)
         if isinstance(checkpointer_or_client, RedisCheckpointer):
             if options:
@@ -69,8 +70,6 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
             self.checkpointer = checkpointer_or_client
         else:
             self.checkpointer = RedisCheckpointer(checkpointer_or_client, **options)
-        if max_checkpoints is not None and (not isinstance(max_checkpoints, int) or max_checkpoints < 1):
-            raise ValueError(f"max_checkpoints must be an int >= 1 or None, got {max_checkpoints!r}")
         self._keep = max_checkpoints or 0
         self._codec = self.checkpointer._codec
 
