@@ -27,7 +27,7 @@ from .states import conversation
 #: (step, first line of save.lua *after* it): the script is cut just before that line.
 CUTS: Tuple[Tuple[str, Optional[str]], ...] = (
     ("start with the arguments", "local id = ARGV[1]"),
-    ("first HMGET", "if got[1] then"),
+    ("first HMGET", "local known = "),
     ("TIME and the record", "if cur and got[4] then"),
     ("HSET", "redis.call('ZADD'"),
     ("ZADD", "if keep > 0 then"),
@@ -74,7 +74,7 @@ def measure(client: Any, size: int, calls: int, repeats: int) -> Dict[str, float
         for step, script in scripts:
             client.delete(*keys)
             cp.save("t", state)  # a current checkpoint whose state each call moves aside
-            args = () if step == BARE else ("", "", blob, b"", 0, 0, "")
+            args = () if step == BARE else ("", "", blob, b"", 0, 0, "", 0)
             runs[step].append(server_us_per_call(client, script, keys, args, calls))
     client.delete(*keys)
     return {step: statistics.median(values) for step, values in runs.items()}

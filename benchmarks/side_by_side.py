@@ -104,7 +104,7 @@ def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
 
     def script_only(i: int) -> None:
         k = bare[i % THREADS]
-        client.evalsha(scripts.save.sha, 2, k.thread, k.history, new_id(), "", "", blob, b"", 0, 0, "")
+        client.evalsha(scripts.save.sha, len(k), *k, new_id(), "", "", blob, b"", 0, 0, "", 0)
 
     res["save"] = interleaved({
         "raw SET": lambda i: client.set(f"{prefix}:new:{i % THREADS}", blob),

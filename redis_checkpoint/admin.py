@@ -28,7 +28,8 @@ def thread_info(cp: RedisCheckpointer, thread_id: str) -> Optional[ThreadInfo]:
     """``None`` when the thread has no checkpoint."""
     keys = cp.keys(thread_id)
     client = cp.client
-    count = int(cp._run("info", thread_id, client.zcard, keys.history))
+    # checkpoints score 1 and up; ids kept for replays score below 0 (see save.lua)
+    count = int(cp._run("info", thread_id, client.zcount, keys.history, "(0", "+inf"))
     if count == 0:
         return None
     latest = cp.list(thread_id, limit=1)
@@ -44,7 +45,12 @@ def frame(cp: RedisCheckpointer, thread_id: str, checkpoint_id: Optional[str] = 
 
 
 def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
-    """Remove all but the newest ``keep`` checkpoints (one atomic script); how many went."""
+    """Remove all but the newest ``keep`` checkpoints (one atomic script); how many went.
+
+    It is ``save.lua`` with no checkpoint: the same retention code as a save
+    with ``max_checkpoints``, so a save replayed after this still finds its id.
+    """
     check_int("keep", keep, 1)
     keys = cp.keys(thread_id)
-    return int(cp._run("prune", thread_id, cp._scripts.prune, keys, (keep,)))
+    args = ("", "", "", b"", b"", 0, keep, "", cp._policy.replay_window_ms)
+    return int(cp._run("prune", thread_id, cp._scripts.save, keys, args))

@@ -50,6 +50,10 @@ RETRYABLE: Tuple[Type[Exception], ...] = (
     AskError,
 )
 DEFAULT_BUDGET = 10.0
+#: How long after an operation's last attempt starts a copy of it may still reach
+#: Redis: 60 s covers a client with redis-py 8's own connection retries (10, with a
+#: 5 s socket timeout) inside each of our attempts.
+REPLAY_MARGIN = 60.0
 
 
 def default_retry() -> Retry:
@@ -72,6 +76,11 @@ class RetryPolicy:
             retry.update_supported_errors(RETRYABLE)
         self.retry = retry
         self.budget = check_number("retry_budget", budget, 0.0)
+
+    @property
+    def replay_window_ms(self) -> int:
+        """How long a re-sent save may still arrive after the first: budget plus margin."""
+        return int((self.budget + REPLAY_MARGIN) * 1000)
 
     def call(self, do: Callable[[], T]) -> T:
         """Run ``do``, retrying retryable errors until the retry count or the budget runs out."""

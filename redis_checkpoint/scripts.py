@@ -19,7 +19,7 @@ from redis.commands.core import Script
 
 from .locks import ForkSafeLock
 
-NAMES = ("save", "load", "load_touch", "list", "prune", "lg_read", "lg_write")
+NAMES = ("save", "load", "load_touch", "list", "lg_read", "lg_write")
 
 
 class Scripts(NamedTuple):
@@ -27,7 +27,6 @@ class Scripts(NamedTuple):
     load: Script
     load_touch: Script
     list: Script
-    prune: Script
     lg_read: Script
     lg_write: Script
 

@@ -177,7 +177,8 @@ class RedisCheckpointer(Checkpointer):
             self._eviction_checked = True
             eviction.check(self._client, bool(self._ttl_ms))
         need = self._min_replicas
-        args = (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, "1" if need else "")
+        args = (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, "1" if need else "",
+                self._policy.replay_window_ms)
         (status, rec), acked = self._write("save", thread_id, self._scripts.save, keys, args)
         if status == -1:
             raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import time
 import uuid
 from typing import Any, Callable
 
 import pytest
 
 import redis_checkpoint.store as store_module
+from redis_checkpoint import admin, retries
 from redis_checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -281,7 +283,11 @@ def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], clien
         {"current", "seq", "record", "state"}
         | {f"m:{m.id}" for m in metas[-3:]}
         | {f"s:{m.id}" for m in metas[-3:-1]}
+        | {f"t:{m.id}" for m in metas[:-3]}  # records of the removed, for replays
     )
+    # ...indexed in the history below score 0, by when each may go
+    removed = client.zrange(cp.keys("t").history, "-inf", "(0", byscore=True)
+    assert {m.decode() for m in removed} == {m.id for m in metas[:-3]}
     assert [cp.load("t", m.id).state for m in metas[-3:]] == [7, 8, 9]
     assert cp.load("t", metas[0].id) is None
     # a lower limit trims the excess in one save
@@ -290,13 +296,62 @@ def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], clien
         many.save("big", i)
     one = make_cp(max_checkpoints=1).save("big", "last")
     assert [m.id for m in many.list("big")] == [one.id]
-    # current, seq, record, state and m:<id> of the one kept
-    assert client.hlen(many.keys("big").thread) == 5
+    # current, seq, record, state and m:<id> of the one kept, and 1100 t:<id>
+    fields = [f for f in client.hkeys(many.keys("big").thread) if not f.startswith(b"t:")]
+    assert len(fields) == 5 and client.zcard(many.keys("big").history) == 1 + 1100
+
+
+def test_save_replayed_after_retention_writes_nothing(make_cp: Callable[..., RedisCheckpointer]) -> None:
+    """A save re-sent after retention removed its checkpoint must not commit it again.
+
+    The real-Redis version with a lost reply is in test_real_redis.py; here the
+    replay is the same call made again.
+    """
+    cp = make_cp(max_checkpoints=1)
+    first = cp.save("t", "x", checkpoint_id="X", metadata={"by": "a"})
+    second = cp.save("t", "y", checkpoint_id="Y")  # removes X
+    assert cp.save("t", "x", checkpoint_id="X", expected_id=None) == first  # no conflict either
+    assert [(m.id, m.parent_id) for m in cp.list("t")] == [("Y", "X")]
+    assert cp.load("t").state == "y" and cp.load("t", "X") is None  # type: ignore[union-attr]
+    assert second.parent_id == "X"
+
+
+def test_removed_records_go_after_the_replay_window(
+    make_cp: Callable[..., RedisCheckpointer], client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retries, "REPLAY_MARGIN", 0.0)
+    cp = make_cp(max_checkpoints=2, retry_budget=0.05)  # a 50 ms window
+    for i in range(5):
+        cp.save("t", i, checkpoint_id=f"c{i}")
+    history = cp.keys("t").history
+
+    def removed() -> list:
+        return sorted(m.decode() for m in client.zrange(history, "-inf", "(0", byscore=True))
+
+    def tombstones() -> list:
+        return sorted(f.decode() for f in client.hkeys(cp.keys("t").thread) if f.startswith(b"t:"))
+
+    assert removed() == ["c0", "c1", "c2"]
+    time.sleep(0.1)
+    cp.save("t", 5, checkpoint_id="c5")  # removes c3 and drops the three past their window
+    assert removed() == ["c3"] and tombstones() == ["t:c3"]
+    time.sleep(0.1)
+    assert admin.prune(cp, "t", 1) == 1  # the CLI's prune: same code, same cleanup
+    assert removed() == ["c4"] and tombstones() == ["t:c4"]
+    assert [m.id for m in cp.list("t")] == ["c5"]
+    with pytest.raises(CheckpointNotFoundError):
+        cp.list("t", before="c4")
+    # past the window a removed id is unknown again: saving it makes a new checkpoint
+    time.sleep(0.1)
+    again = cp.save("t", "again", checkpoint_id="c4")
+    assert again.parent_id == "c5" and [m.id for m in cp.list("t")] == ["c4", "c5"]
+    assert tombstones() == [] and removed() == []
 
 
 def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
-    cp = make_cp(ttl_seconds=100)
-    cp.save("t", 1)
+    cp = make_cp(ttl_seconds=100, max_checkpoints=1)
+    cp.save("t", 0)
+    cp.save("t", 1)  # retention: the trimmed key exists too
     for key in cp.keys("t"):
         assert 0 < client.pttl(key) <= 100_000
     cp.with_ttl(None).save("t", 2)  # the latest save's policy applies to the whole thread
@@ -304,6 +359,12 @@ def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], cli
         assert client.pttl(key) == -1
     cp.with_ttl(5).save("t", 3)
     assert all(0 < client.pttl(k) <= 5000 for k in cp.keys("t"))
+    # the CLI's prune gives a trimmed key it creates the thread's TTL
+    plain = make_cp(ttl_seconds=100)
+    plain.save("p", 1)
+    plain.save("p", 2)
+    assert admin.prune(plain, "p", 1) == 1
+    assert all(0 < client.pttl(k) <= 100_000 for k in plain.keys("p"))
 
 
 def test_with_ttl_shares_client_and_scripts(cp: RedisCheckpointer, client: Any) -> None:

@@ -19,6 +19,7 @@ from redis_checkpoint import (
     RedisCheckpointer,
     StorageError,
 )
+from redis_checkpoint import admin as admin_views
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.testing import RedisServer, free_port
 
@@ -181,7 +182,7 @@ def test_tls_server_through_rediss_url(certificates: Any, prefix: str) -> None:
 # -- ACL --------------------------------------------------------------------------------
 
 ACL_COMMANDS = (
-    "+evalsha +eval +script|load +hmget +hget +hset +hdel +hincrby +hexists +hgetall +zadd +zrem +zcard "
+    "+evalsha +eval +script|load +hmget +hget +hset +hdel +hincrby +hexists +hgetall +zadd +zrem +zcount "
     "+zscore +zrange +zrangebylex +zrevrangebylex +zrevrangebyscore +zlexcount +zremrangebylex +pexpire "
     "+pttl +persist +del +unlink +time +scan +info +wait +memory|usage +config|get"
 )
@@ -201,6 +202,9 @@ def test_least_privilege_acl_user(prefix: str) -> None:
             ids = [cp.save("t", i).id for i in range(5)]
             assert cp.load("t").state == 4 and cp.load("t", ids[3]).state == 3  # type: ignore[union-attr]
             assert [m.id for m in cp.list("t")] == ids[:1:-1]
+            info = admin_views.thread_info(cp, "t")
+            assert info is not None and info.checkpoints == 3
+            assert admin_views.prune(cp, "t", 1) == 2
             assert list(cp.threads()) == ["t"] and cp.delete_thread("t")
             with pytest.raises(redis.exceptions.NoPermissionError):
                 cp.client.get("other")

@@ -7,10 +7,13 @@ from typing import Any, Iterator, List
 
 import pytest
 import redis
+from redis.backoff import ConstantBackoff
+from redis.retry import Retry
 
 from redis_checkpoint import RedisCheckpointer, StorageError
 
-from redis_checkpoint.testing import RedisServer
+from redis_checkpoint.retries import RETRYABLE
+from redis_checkpoint.testing import RedisServer, wait_until
 
 pytestmark = pytest.mark.redis
 
@@ -110,6 +113,38 @@ def test_lost_reply_is_not_saved_twice(fault_server: RedisServer, prefix: str) -
     cp.close()
 
 
+def test_lost_reply_replayed_after_retention_does_not_resurrect(fault_server: RedisServer, prefix: str) -> None:
+    """A's save of X commits but its reply is lost; B's save Y then removes X
+    (``max_checkpoints=1``) before A re-sends X. The re-sent X must not be
+    committed again on top of Y: that would lose Y's state and make X its own
+    descendant. A gets X's metadata, as when the reply is not lost.
+    """
+    admin = redis.Redis(port=fault_server.port)
+    slow_retry = Retry(ConstantBackoff(1.0), 3, supported_errors=RETRYABLE)  # re-send 1 s after the timeout
+    a = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, max_checkpoints=1,
+                                   socket_timeout=0.4, retry=slow_retry)
+    b = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, max_checkpoints=1)
+    w = a.save("t", "w")
+    calls = evalsha_calls(admin)
+    sleeper = threading.Thread(target=lambda: redis.Redis(port=fault_server.port).execute_command("DEBUG", "SLEEP", 0.8))
+    sleeper.start()
+    time.sleep(0.1)
+    got: List[Any] = []
+    saver = threading.Thread(target=lambda: got.append(a.save("t", "x", checkpoint_id="X", expected_id=w.id)))
+    saver.start()
+    wait_until(lambda: admin.hget(a.keys("t").thread, "current") == b"X", 5, "X was never committed", pause=0.01)
+    y = b.save("t", "y", checkpoint_id="Y")
+    saver.join()
+    sleeper.join()
+    assert evalsha_calls(admin) - calls >= 3, "A's save was not re-sent: the test proved nothing"
+    assert got and got[0].id == "X" and got[0].parent_id == w.id
+    assert y.parent_id == "X"
+    assert [(m.id, m.parent_id) for m in b.list("t")] == [("Y", "X")]
+    assert b.load("t").state == "y"  # type: ignore[union-attr]
+    a.close()
+    b.close()
+
+
 def test_paused_writes_time_out_or_save_once(fault_server: RedisServer, prefix: str) -> None:
     admin = redis.Redis(port=fault_server.port)
     cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, socket_timeout=0.3)
@@ -144,6 +179,45 @@ def test_killed_connections_lose_and_duplicate_nothing(fault_server: RedisServer
     assert sum(kills) > 20, "connections were hardly killed: the test proved nothing"
     assert chain_ok(cp, "storm") == acked
     assert cp.load("storm").state == {"i": 399}  # type: ignore[union-attr]
+    cp.close()
+
+
+def test_killed_connections_with_retention_commit_each_save_once(fault_server: RedisServer, prefix: str) -> None:
+    """Four writers on one thread with ``max_checkpoints=2`` while connections are killed.
+
+    A killed connection can lose the reply of a committed save; by the time it is
+    re-sent, the other writers have often pushed it out of the history. Each
+    acknowledged save must still be committed exactly once: the thread's commit
+    counter ends at the number of saves.
+    """
+    cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, max_checkpoints=2)
+    admin = redis.Redis(port=fault_server.port)
+    stop = threading.Event()
+    kills = []
+
+    def killer() -> None:
+        while not stop.is_set():
+            kills.append(admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
+            time.sleep(0.003)
+
+    def writer(w: int) -> None:
+        for i in range(100):
+            acked.append(cp.save("storm", i, checkpoint_id=f"w{w}-{i}").id)
+
+    acked: List[str] = []
+    threads = [threading.Thread(target=killer)] + [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads[1:]:
+        t.join()
+    stop.set()
+    threads[0].join()
+    assert sum(kills) > 20, "connections were hardly killed: the test proved nothing"
+    assert len(acked) == len(set(acked)) == 400
+    assert int(admin.hget(cp.keys("storm").thread, "seq")) == 400  # no save committed twice
+    newest = cp.list("storm")
+    assert len(newest) == 2 and newest[0].parent_id == newest[1].id
+    admin.close()
     cp.close()
 
 
