@@ -1,7 +1,12 @@
-"""The PNG chart: throughput and p99 against state size, and throughput against workers."""
+"""The PNG chart: throughput and p99 against state size and against worker processes.
+
+    python -m benchmarks.chart results.json chart.png   # redraw from a saved report
+"""
 from __future__ import annotations
 
-from typing import Any, Dict
+import json
+import sys
+from typing import Any, Dict, List, Optional
 
 
 def draw(report: Dict[str, Any], path: str) -> None:
@@ -10,7 +15,7 @@ def draw(report: Dict[str, Any], path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_rate, ax_p99, ax_workers) = plt.subplots(1, 3, figsize=(16, 4.8))
+    fig, ((ax_rate, ax_p99), (ax_workers, ax_workers_p99)) = plt.subplots(2, 2, figsize=(13, 9))
     sizes = sorted(report["sizes"], key=int)
     xs = [int(s) for s in sizes]
     for group, name in (("save", "raw SET"), ("save", "save"), ("load", "raw GET"), ("load", "load"),
@@ -27,12 +32,32 @@ def draw(report: Dict[str, Any], path: str) -> None:
         ax.legend(fontsize=8)
     if ax_p99.lines:
         ax_p99.set_yscale("log")
+    size = report.get("workers_size", "")
+    counts = sorted({r["workers"] for runs in report.get("workers", {}).values() for r in runs})
     for op, runs in report.get("workers", {}).items():
-        ax_workers.plot([r["workers"] for r in runs], [r["ops_per_s"] for r in runs], marker="o", label=op)
-    ax_workers.set_xlabel("worker processes")
-    ax_workers.set_title(f"aggregate throughput, {report.get('workers_size', '')} B state (ops/s)")
-    ax_workers.legend(fontsize=8)
+        style = "--" if op.startswith("raw") else "-"
+        workers = [r["workers"] for r in runs]
+        ax_workers.plot(workers, [r["ops_per_s"] for r in runs], style, marker="o", label=op)
+        ax_workers_p99.plot(workers, [r["p99_us"] for r in runs], style, marker="o", label=op)
+    for ax, title in ((ax_workers, f"aggregate throughput, {size} B state (ops/s)"),
+                      (ax_workers_p99, f"p99 latency, {size} B state (µs)")):
+        ax.set_xlabel("worker processes")
+        ax.set_xticks(counts)
+        ax.set_title(title)
+        ax.legend(fontsize=8)
     fig.suptitle(report["machine"], fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        raise SystemExit("usage: python -m benchmarks.chart results.json chart.png")
+    with open(args[0], encoding="utf-8") as f:
+        draw(json.load(f), args[1])
+
+
+if __name__ == "__main__":
+    main()

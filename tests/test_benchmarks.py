@@ -36,3 +36,17 @@ def test_hotspots_prints_a_call_tree_per_operation() -> None:
     for op, ours in (("save", "RedisCheckpointer.save"), ("load", "RedisCheckpointer.load"),
                      ("list", "RedisCheckpointer.list")):
         assert f"## {op}, 30 calls" in text and ours in text, (op, text)
+
+
+def test_chart_redraws_the_kept_report(tmp_path: "os.PathLike[str]") -> None:
+    """The README's chart can be redrawn from the report kept beside it; no arguments is an error."""
+    pytest.importorskip("matplotlib")
+    out = os.path.join(str(tmp_path), "chart.png")
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.chart", os.path.join("docs", "benchmark", "latest.json"), out],
+        capture_output=True, timeout=120, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(out, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert subprocess.run([sys.executable, "-m", "benchmarks.chart"], capture_output=True, cwd=ROOT).returncode != 0
