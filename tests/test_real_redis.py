@@ -13,7 +13,7 @@ from redis.retry import Retry
 from redis_checkpoint import RedisCheckpointer, StorageError
 
 from redis_checkpoint.retries import RETRYABLE
-from redis_checkpoint.testing import RedisServer, wait_until
+from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
 
 pytestmark = pytest.mark.redis
 
@@ -307,3 +307,28 @@ def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str) -> None
     assert err.value.operation == "list"
     assert 0.6 <= waited < 10, waited  # kept trying through the budget, and stopped
     cp.close()
+
+
+def test_server_group_stops_what_it_started_when_starting_fails() -> None:
+    started: List[RedisServer] = []
+
+    class Group(ServerGroup):
+        def __init__(self, fail: bool) -> None:
+            self.fail = fail
+            self._launch(5.0)
+
+        def _start(self, timeout: float) -> None:
+            started.append(RedisServer())
+            if self.fail:
+                raise RuntimeError("the second server failed")
+
+        def close(self) -> None:
+            for server in started:
+                server.close()
+
+    with pytest.raises(RuntimeError, match="second server"):
+        Group(fail=True)
+    assert started[0].proc is not None and started[0].proc.poll() is not None
+    with Group(fail=False):
+        assert started[1].proc is not None and started[1].proc.poll() is None
+    assert started[1].proc.poll() is not None

@@ -8,7 +8,15 @@ on ``PATH`` on a free port, in a temporary directory, with persistence off and
 """
 from .cluster import RedisClusterServers
 from .sentinel import RedisSentinelServers, SentinelServer
-from .server import INSTALL_HINT, RedisServer, docker_answers, free_port, wait_replica_up, wait_until
+from .server import (
+    INSTALL_HINT,
+    RedisServer,
+    ServerGroup,
+    docker_answers,
+    free_port,
+    wait_replica_up,
+    wait_until,
+)
 
 __all__ = [
     "INSTALL_HINT",
@@ -16,6 +24,7 @@ __all__ = [
     "RedisSentinelServers",
     "RedisServer",
     "SentinelServer",
+    "ServerGroup",
     "docker_answers",
     "free_port",
     "wait_replica_up",

@@ -8,7 +8,7 @@ from typing import Any, List
 import redis
 from redis.crc import key_slot
 
-from .server import INSTALL_HINT, RedisServer, wait_until
+from .server import INSTALL_HINT, RedisServer, ServerGroup, wait_until
 
 
 def _replicas_ack(client: Any) -> bool:
@@ -35,7 +35,7 @@ def _replicas_ack(client: Any) -> bool:
     return int(pipe.execute()[-1]) >= 1
 
 
-class RedisClusterServers:
+class RedisClusterServers(ServerGroup):
     """A local Redis Cluster: ``primaries`` primaries with one replica each, on loopback.
 
     Nodes start with ``cluster-node-timeout 2000`` and ``repl-diskless-sync-delay 0``;
@@ -49,24 +49,24 @@ class RedisClusterServers:
         if cli is None:
             raise RuntimeError(INSTALL_HINT.replace("redis-server was", "redis-cli was"))
         self.nodes: List[RedisServer] = []
-        try:
-            for _ in range(primaries * 2):
-                # nodes.conf lands in each node's own --dir
-                node = RedisServer(
-                    "--cluster-enabled", "yes",
-                    "--cluster-node-timeout", "2000",
-                    "--repl-diskless-sync-delay", "0",
-                )
-                self.nodes.append(node)
-            subprocess.run(
-                [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
-                 "--cluster-replicas", "1", "--cluster-yes"],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
+        self._cli, self._primaries = cli, primaries
+        self._launch(timeout)
+
+    def _start(self, timeout: float) -> None:
+        for _ in range(self._primaries * 2):
+            # nodes.conf lands in each node's own --dir
+            node = RedisServer(
+                "--cluster-enabled", "yes",
+                "--cluster-node-timeout", "2000",
+                "--repl-diskless-sync-delay", "0",
             )
-            self.wait_ready(timeout)
-        except BaseException:
-            self.close()
-            raise
+            self.nodes.append(node)
+        subprocess.run(
+            [self._cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes),
+             "--cluster-replicas", "1", "--cluster-yes"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
+        )
+        self.wait_ready(timeout)
 
     @property
     def url(self) -> str:

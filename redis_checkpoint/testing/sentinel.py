@@ -6,7 +6,7 @@ from typing import Any, List
 
 import redis
 
-from .server import RedisServer, wait_replica_up, wait_until
+from .server import RedisServer, ServerGroup, wait_replica_up, wait_until
 
 
 class SentinelServer(RedisServer):
@@ -31,7 +31,7 @@ class SentinelServer(RedisServer):
         return [self.binary, conf, "--sentinel"]
 
 
-class RedisSentinelServers:
+class RedisSentinelServers(ServerGroup):
     """A primary, one replica and three sentinels (quorum 2) on loopback.
 
     Sentinels declare the primary down after 1 s. Returned once the replica is
@@ -43,21 +43,20 @@ class RedisSentinelServers:
     def __init__(self, timeout: float = 60.0) -> None:
         self.servers: List[RedisServer] = []
         self.sentinels: List[SentinelServer] = []
-        try:
-            primary = RedisServer("--repl-diskless-sync-delay", "0", "--appendonly", "yes")
-            self.servers.append(primary)
-            replica = RedisServer(
-                "--repl-diskless-sync-delay", "0", "--appendonly", "yes",
-                "--replicaof", "127.0.0.1", str(primary.port),
-            )
-            self.servers.append(replica)
-            wait_replica_up(replica, timeout)
-            for _ in range(3):
-                self.sentinels.append(SentinelServer(primary.port, self.service))
-            self.wait_ready(timeout)
-        except BaseException:
-            self.close()
-            raise
+        self._launch(timeout)
+
+    def _start(self, timeout: float) -> None:
+        primary = RedisServer("--repl-diskless-sync-delay", "0", "--appendonly", "yes")
+        self.servers.append(primary)
+        replica = RedisServer(
+            "--repl-diskless-sync-delay", "0", "--appendonly", "yes",
+            "--replicaof", "127.0.0.1", str(primary.port),
+        )
+        self.servers.append(replica)
+        wait_replica_up(replica, timeout)
+        for _ in range(3):
+            self.sentinels.append(SentinelServer(primary.port, self.service))
+        self.wait_ready(timeout)
 
     @property
     def url(self) -> str:

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, TypeVar
 
 import redis
 
@@ -16,6 +16,7 @@ INSTALL_HINT = (
     "'apt-get install redis-server'; macOS: 'brew install redis'), or set "
     "REDIS_URL to a Redis server the tests may flush."
 )
+G = TypeVar("G", bound="ServerGroup")
 
 
 def free_port() -> int:
@@ -116,6 +117,34 @@ class RedisServer:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ServerGroup:
+    """Servers started together and stopped together, also when starting fails.
+
+    A subclass starts its processes in ``_start`` (called by ``_launch`` from its
+    ``__init__``) and stops every one started so far in ``close``. Usable as a
+    context manager.
+    """
+
+    def _launch(self, timeout: float) -> None:
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, timeout: float) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: G) -> G:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def docker_answers() -> bool:
