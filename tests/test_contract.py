@@ -417,6 +417,19 @@ def test_advance_loads_computes_and_saves_with_compare_and_set(cp: RedisCheckpoi
     assert again.id == "job-1" and calls == [None, 1] and cp.load("t").state == 2  # type: ignore[union-attr]
 
 
+def test_advance_of_a_job_retention_removed_is_not_applied_again(
+    make_cp: Callable[..., RedisCheckpointer]
+) -> None:
+    """Within the replay window a redelivered job finds its removed checkpoint's tombstone."""
+    cp = make_cp(max_checkpoints=1)
+    first = cp.advance("t", lambda s: (s or 0) + 1, checkpoint_id="job-1")
+    cp.advance("t", lambda s: s + 10, checkpoint_id="job-2")  # removes job-1
+    assert cp.load("t", "job-1") is None
+    again = cp.advance("t", lambda s: s + 1, checkpoint_id="job-1")  # the step runs, is not applied
+    assert again == first
+    assert [m.id for m in cp.list("t")] == ["job-2"] and cp.load("t").state == 11  # type: ignore[union-attr]
+
+
 def test_advance_retries_conflicts_then_gives_up(cp: RedisCheckpointer) -> None:
     cp.save("t", 0)
 

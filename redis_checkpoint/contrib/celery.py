@@ -19,6 +19,11 @@ a step that already happened is a no-op returning the stored checkpoint: the
 step is applied once, and the step function is not even called again. Tasks
 that save several times pass ``name=`` to tell their checkpoints apart.
 
+With ``max_checkpoints``, this holds while the task's checkpoint is kept, and
+for ``retry_budget`` + 60 s after retention removes it. In that time the step
+function runs again but its result is not saved. A redelivery after that applies
+the step a second time.
+
 One checkpointer per app and process is built on first use from
 ``redis_checkpoint_url`` and ``redis_checkpoint_options``. In prefork pools a
 ``worker_process_init`` handler resets every such checkpointer's connection
