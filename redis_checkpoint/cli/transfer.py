@@ -11,7 +11,8 @@ Import saves every checkpoint in order under its own id: importing twice, or
 into a thread that already has those ids, writes nothing new. Ids, order,
 metadata and state are kept; ``created_at`` and ``parent_id`` are decided again
 by the target at commit time (they are in the file for reference). A checkpoint
-the thread no longer has (retention removed it) is saved again, as the newest.
+the thread no longer knows (retention removed it more than ``retry_budget`` +
+60 s ago) is saved again, as the newest.
 """
 from __future__ import annotations
 
