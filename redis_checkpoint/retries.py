@@ -54,6 +54,9 @@ DEFAULT_BUDGET = 10.0
 #: Redis: 60 s covers a client with redis-py 8's own connection retries (10, with a
 #: 5 s socket timeout) inside each of our attempts.
 REPLAY_MARGIN = 60.0
+#: The window never exceeds a day, so an unbounded budget (``float("inf")``)
+#: does not keep the records of removed checkpoints for ever.
+REPLAY_WINDOW_CAP = 86400.0
 
 
 def default_retry() -> Retry:
@@ -79,8 +82,8 @@ class RetryPolicy:
 
     @property
     def replay_window_ms(self) -> int:
-        """How long a re-sent save may still arrive after the first: budget plus margin."""
-        return int((self.budget + REPLAY_MARGIN) * 1000)
+        """How long a re-sent save may still arrive after the first: budget plus margin, at most a day."""
+        return int(min(self.budget + REPLAY_MARGIN, REPLAY_WINDOW_CAP) * 1000)
 
     def call(self, do: Callable[[], T]) -> T:
         """Run ``do``, retrying retryable errors until the retry count or the budget runs out."""

@@ -316,6 +316,16 @@ def test_save_replayed_after_retention_writes_nothing(make_cp: Callable[..., Red
     assert second.parent_id == "X"
 
 
+def test_replay_window_follows_the_budget_up_to_a_day(make_cp: Callable[..., RedisCheckpointer]) -> None:
+    assert make_cp()._policy.replay_window_ms == 70_000
+    assert make_cp(retry_budget=0)._policy.replay_window_ms == 60_000
+    endless = make_cp(retry_budget=float("inf"), max_checkpoints=1)
+    assert endless._policy.replay_window_ms == 86_400_000
+    first = endless.save("t", 1)
+    endless.save("t", 2)
+    assert endless.save("t", 1, checkpoint_id=first.id) == first  # removed, still known
+
+
 def test_removed_records_go_after_the_replay_window(
     make_cp: Callable[..., RedisCheckpointer], client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
