@@ -361,7 +361,7 @@ def test_removed_records_go_after_the_replay_window(
 def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
     cp = make_cp(ttl_seconds=100, max_checkpoints=1)
     cp.save("t", 0)
-    cp.save("t", 1)  # retention: the trimmed key exists too
+    cp.save("t", 1)  # retention: the thread also holds a tombstone
     for key in cp.keys("t"):
         assert 0 < client.pttl(key) <= 100_000
     cp.with_ttl(None).save("t", 2)  # the latest save's policy applies to the whole thread
@@ -369,7 +369,7 @@ def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], cli
         assert client.pttl(key) == -1
     cp.with_ttl(5).save("t", 3)
     assert all(0 < client.pttl(k) <= 5000 for k in cp.keys("t"))
-    # the CLI's prune gives a trimmed key it creates the thread's TTL
+    # the CLI's prune leaves the thread's TTL on both keys
     plain = make_cp(ttl_seconds=100)
     plain.save("p", 1)
     plain.save("p", 2)
