@@ -67,7 +67,7 @@ def default_retry() -> Retry:
 class RetryPolicy:
     """A redis-py ``Retry`` bounded by ``budget`` seconds per operation."""
 
-    __slots__ = ("retry", "budget")
+    __slots__ = ("retry", "budget", "replay_window_ms")
 
     def __init__(self, retry: Optional[Retry] = None, budget: float = DEFAULT_BUDGET) -> None:
         if retry is None:
@@ -79,11 +79,9 @@ class RetryPolicy:
             retry.update_supported_errors(RETRYABLE)
         self.retry = retry
         self.budget = check_number("retry_budget", budget, 0.0)
-
-    @property
-    def replay_window_ms(self) -> int:
-        """How long a re-sent save may still arrive after the first: budget plus margin, at most a day."""
-        return int(min(self.budget + REPLAY_MARGIN, REPLAY_WINDOW_CAP) * 1000)
+        #: How long a re-sent save may still arrive after the first: budget plus
+        #: margin, at most a day. Fixed with the budget, so saves do not recompute it.
+        self.replay_window_ms = int(min(self.budget + REPLAY_MARGIN, REPLAY_WINDOW_CAP) * 1000)
 
     def call(self, do: Callable[[], T]) -> T:
         """Run ``do``, retrying retryable errors until the retry count or the budget runs out."""
