@@ -129,15 +129,24 @@ def escape_glob(glob: str) -> str:
     return "".join(out)
 
 
+def _tagged(key_prefix: str, thread_id: str) -> str:
+    """``<prefix>:{<escaped thread id>}:``, the start of every key of a thread.
+
+    The only place a key name is built; ``thread_keys`` and ``graph_keys`` add
+    their suffixes.
+    """
+    return f"{key_prefix}:{{{thread_id.translate(_ESCAPE_TABLE)}}}:"
+
+
 def thread_keys(key_prefix: str, thread_id: str) -> ThreadKeys:
-    """Build every key of ``thread_id``. Nothing else in the package builds keys."""
-    base = f"{key_prefix}:{{{thread_id.translate(_ESCAPE_TABLE)}}}:"
+    """Every key of ``thread_id``."""
+    base = _tagged(key_prefix, thread_id)
     return ThreadKeys(*(base + s for s in SUFFIXES))
 
 
 def graph_keys(key_prefix: str, thread_id: str) -> GraphKeys:
     """The keys of a LangGraph thread: same prefix and hash tag rules, other suffixes."""
-    base = f"{key_prefix}:{{{thread_id.translate(_ESCAPE_TABLE)}}}:"
+    base = _tagged(key_prefix, thread_id)
     return GraphKeys(*(base + s for s in GRAPH_SUFFIXES))
 
 
