@@ -265,10 +265,14 @@ class RedisCheckpointer(Checkpointer):
         """
         if not isinstance(match, str) or not match:
             raise ValueError("match must be a non-empty glob pattern")
-        pattern = _keys.thread_pattern(self._prefix, _keys.escape_glob(match))
+        yield from self._scan_threads(match, _keys.SUFFIXES[0])
+
+    def _scan_threads(self, match: str, suffix: str) -> Iterator[str]:
+        """Thread ids whose key ``suffix`` exists (the LangGraph saver scans its own)."""
+        pattern = _keys.thread_pattern(self._prefix, _keys.escape_glob(match), suffix)
         try:
             for key in scan_keys(self._client, pattern):
-                yield _keys.thread_id_of(self._prefix, key.decode())
+                yield _keys.thread_id_of(self._prefix, key.decode(), suffix)
         except redis.RedisError as exc:
             raise _storage_error("threads", match, exc) from exc
 

@@ -31,7 +31,6 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from .. import keys as _keys
-from ..cluster import scan_keys
 from ..errors import ReplicationError, check_int
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
@@ -277,7 +276,4 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
             )
 
     def _thread_ids(self) -> Iterator[str]:
-        prefix = self.checkpointer.key_prefix
-        suffix = _keys.GRAPH_SUFFIXES[1]
-        for key in scan_keys(self.checkpointer.client, _keys.thread_pattern(prefix, "*", suffix)):
-            yield _keys.thread_id_of(prefix, key.decode(), suffix)
+        return self.checkpointer._scan_threads("*", _keys.GRAPH_SUFFIXES[1])
