@@ -75,24 +75,21 @@ class RedisServer:
         ]
 
     def start(self, timeout: float = 10.0) -> None:
-        self.proc = subprocess.Popen(self.args(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
+        proc = self.proc = subprocess.Popen(self.args(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+
+        def up() -> bool:
+            try:
+                return bool(client.ping())  # BusyLoadingError (still loading): not yet
+            except redis.AuthenticationError:
+                return True  # up, and asking for a password (--requirepass)
+            except redis.ConnectionError:
+                if proc.poll() is not None:  # not a Redis error: wait_until lets it through
+                    raise ServerExited(f"redis-server exited; see {self.dir}/redis.log")
+                return False
+
         try:
-            while True:
-                try:
-                    if client.ping():
-                        return
-                except redis.BusyLoadingError:
-                    pass
-                except redis.AuthenticationError:
-                    return  # up, and asking for a password (--requirepass)
-                except redis.ConnectionError:
-                    if self.proc.poll() is not None:
-                        raise ServerExited(f"redis-server exited; see {self.dir}/redis.log")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server on {self.port} did not start")
-                time.sleep(0.05)
+            wait_until(up, timeout, f"redis-server on {self.port} did not start", pause=0.05)
         finally:
             client.close()
 
