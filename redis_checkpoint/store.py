@@ -342,9 +342,7 @@ _OWN_OPTIONS = (
 def _ttl_ms(ttl_seconds: Optional[float]) -> int:
     if ttl_seconds is None:
         return 0
-    if not isinstance(ttl_seconds, (int, float)) or isinstance(ttl_seconds, bool):
-        raise TypeError(f"ttl_seconds must be a number or None, not {type(ttl_seconds).__name__}")
-    ms = int(ttl_seconds * 1000)
+    ms = int(check_number("ttl_seconds", ttl_seconds, 0.0, above=True) * 1000)
     if ms < 1:
         raise ValueError(f"ttl_seconds must be at least 0.001, got {ttl_seconds}")
     return ms
