@@ -23,17 +23,22 @@ def check_int(name: str, value: object, minimum: int, optional: bool = False) ->
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
 
 
-def check_number(name: str, value: object, minimum: float, *, above: bool = False) -> float:
+def check_number(
+    name: str, value: object, minimum: float, *, above: bool = False, maximum: Optional[float] = None
+) -> float:
     """``value`` as a float, or ``TypeError``/``ValueError`` naming ``name``.
 
     ``value`` must be an int or float (not bool), at least ``minimum``, or
-    strictly greater than it when ``above=True``.
+    strictly greater than it when ``above=True``, and at most ``maximum`` if given
+    (which also rules out infinity).
     """
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise TypeError(f"{name} must be a number, not {type(value).__name__}")
     if value < minimum or (above and value == minimum) or value != value:
         relation = ">" if above else ">="
         raise ValueError(f"{name} must be {relation} {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum:g}, got {value}")
     return float(value)
 
 

@@ -32,6 +32,10 @@ from .scripts import scripts_for
 _LATEST = ("current", "record", "state")
 _DEFERRED: Any = object()  # from_url: options first, the client once connected
 PAGE = 1000  # list() reads long histories in pages of this many entries
+#: Longest ``ttl_seconds`` and ``min_replicas_timeout`` (about 31,700 years). Redis
+#: reads both in milliseconds, and the scripts carry the TTL as a Lua number, exact
+#: only below 2**53 ms: a larger value would fail inside the script, after its writes.
+MAX_SECONDS = 1e12
 
 
 class RedisCheckpointer(Checkpointer):
@@ -70,7 +74,9 @@ class RedisCheckpointer(Checkpointer):
         self._codec = Codec(compression, compression_threshold, max_state_size)
         check_int("min_replicas", min_replicas, 0)
         self._min_replicas = min_replicas
-        wait = check_number("min_replicas_timeout", min_replicas_timeout, 0.0, above=True)
+        wait = check_number(
+            "min_replicas_timeout", min_replicas_timeout, 0.0, above=True, maximum=MAX_SECONDS
+        )
         self._wait_ms = max(1, int(wait * 1000))
         self._policy = RetryPolicy(retry, retry_budget)
         self._owns_client = False
@@ -342,7 +348,7 @@ _OWN_OPTIONS = (
 def _ttl_ms(ttl_seconds: Optional[float]) -> int:
     if ttl_seconds is None:
         return 0
-    ms = int(check_number("ttl_seconds", ttl_seconds, 0.0, above=True) * 1000)
+    ms = int(check_number("ttl_seconds", ttl_seconds, 0.0, above=True, maximum=MAX_SECONDS) * 1000)
     if ms < 1:
         raise ValueError(f"ttl_seconds must be at least 0.001, got {ttl_seconds}")
     return ms

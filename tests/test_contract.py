@@ -219,6 +219,10 @@ def test_state_over_max_size_is_refused(make_cp: Callable[..., RedisCheckpointer
         (lambda cp: cp.delete_thread(""), ValueError, "thread_id"),
         (lambda cp: cp.with_ttl(-1), ValueError, "ttl_seconds"),
         (lambda cp: cp.with_ttl("1"), TypeError, "ttl_seconds"),
+        (lambda cp: cp.with_ttl(float("inf")), ValueError, "ttl_seconds"),
+        (lambda cp: cp.with_ttl(float("nan")), ValueError, "ttl_seconds"),
+        # beyond what Redis and a Lua number hold exactly: refused before any write
+        (lambda cp: cp.with_ttl(1e15), ValueError, "ttl_seconds"),
     ],
 )
 def test_bad_input_names_the_argument_and_writes_nothing(
@@ -236,6 +240,7 @@ def test_bad_input_names_the_argument_and_writes_nothing(
         ({"key_prefix": "a{b}"}, ValueError, "key_prefix"),
         ({"key_prefix": 1}, TypeError, "key_prefix"),
         ({"ttl_seconds": 0}, ValueError, "ttl_seconds"),
+        ({"ttl_seconds": float("inf")}, ValueError, "ttl_seconds"),
         ({"max_checkpoints": 0}, ValueError, "max_checkpoints"),
         ({"max_checkpoints": 1.5}, TypeError, "max_checkpoints"),
         ({"compression": "gzip"}, ValueError, "compression"),

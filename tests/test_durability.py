@@ -117,7 +117,7 @@ def test_bad_durability_options_are_refused(prefix: str) -> None:
     for bad, error in ((-1, ValueError), (1.5, TypeError), (True, TypeError)):
         with pytest.raises(error, match="min_replicas"):
             RedisCheckpointer(client, key_prefix=prefix, min_replicas=bad)
-    for bad_t, error in ((0, ValueError), (-1.0, ValueError), ("1", TypeError)):
+    for bad_t, error in ((0, ValueError), (-1.0, ValueError), ("1", TypeError), (float("inf"), ValueError)):
         with pytest.raises(error, match="min_replicas_timeout"):
             RedisCheckpointer(client, key_prefix=prefix, min_replicas=1, min_replicas_timeout=bad_t)
     with pytest.raises(ValueError, match="retry_budget"):

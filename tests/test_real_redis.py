@@ -13,6 +13,7 @@ from redis.retry import Retry
 from redis_checkpoint import RedisCheckpointer, StorageError
 
 from redis_checkpoint.retries import RETRYABLE
+from redis_checkpoint.store import MAX_SECONDS
 from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
 
 pytestmark = pytest.mark.redis
@@ -48,6 +49,18 @@ def test_ttl_expires_every_key(redis_url: str, prefix: str, real_client: Any) ->
     time.sleep(0.6)
     assert cp.load("t") is None and cp.list("t") == []
     assert list(real_client.scan_iter(match=f"{prefix}:*")) == []
+    cp.close()
+
+
+def test_the_longest_ttl_reaches_redis_intact(redis_url: str, prefix: str, real_client: Any) -> None:
+    # a TTL one step past MAX_SECONDS used to fail inside save.lua after its writes
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix, ttl_seconds=MAX_SECONDS,
+                                    refresh_ttl_on_read=True)
+    cp.save("t", {"i": 1})
+    cp.save("t", {"i": 2})
+    assert cp.load("t").state == {"i": 2}
+    for key in cp.keys("t"):
+        assert real_client.pttl(key) > MAX_SECONDS * 1000 - 60_000
     cp.close()
 
 
