@@ -7,7 +7,9 @@ The file is a CBOR sequence (RFC 8742) that opens with the self-describe tag:
    ``{"id", "parent_id", "created_at", "metadata", "state"}``;
 3. a trailer map: ``{"end": <number of threads>}``, so a truncated file is detected.
 
-Import saves every checkpoint in order under its own id: importing twice, or
+Import reads the whole file once before it writes, so a file that is cut short
+or malformed anywhere writes nothing. It then saves every checkpoint in order
+under its own id: importing twice, or
 into a thread that already has those ids, writes nothing new. Ids, order,
 metadata and state are kept; ``created_at`` and ``parent_id`` are decided again
 by the target at commit time (they are in the file for reference). A checkpoint
@@ -17,11 +19,13 @@ the thread no longer knows (retention removed it more than ``retry_budget`` +
 from __future__ import annotations
 
 import sys
-from typing import IO, Any, Callable, Iterator, Tuple
+from typing import IO, Any, Callable, Iterator, List, Tuple
 
 import cbor2
 
 from ..codec import DECODER_LIMITS
+from ..ids import validate_id
+from ..keys import validate_thread_id
 from ..store import RedisCheckpointer
 
 FORMAT = "redis-checkpoint-export"
@@ -79,8 +83,32 @@ def _items(source: IO[bytes]) -> Iterator[Any]:
             return
 
 
-def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int], None]) -> Tuple[int, int]:
-    """Save every checkpoint of the file, in order, under its id; returns (threads, checkpoints)."""
+def _checked(item: Any, n: int) -> Tuple[str, List[Tuple[str, Any, Any]]]:
+    """One thread entry as ``(thread id, [(id, state, metadata), ...])``, or ``ImportFormatError``."""
+    if not isinstance(item, dict):
+        raise ImportFormatError(f"entry {n} is a {type(item).__name__}, not a thread map")
+    where = f"thread entry {n} ({item.get('thread')!r:.60})"
+    cks = item.get("checkpoints", [])
+    if not isinstance(cks, list):
+        raise ImportFormatError(f"{where}: 'checkpoints' is not a list")
+    out = []
+    try:
+        thread = validate_thread_id(item.get("thread"), "thread")
+        for i, ck in enumerate(cks):
+            if not isinstance(ck, dict) or "id" not in ck or "state" not in ck:
+                raise ValueError(f"checkpoint {i} is not a map with 'id' and 'state'")
+            metadata = ck.get("metadata") or None
+            if metadata is not None and (not isinstance(metadata, dict)
+                                         or not all(isinstance(k, str) for k in metadata)):
+                raise TypeError(f"checkpoint {i}: metadata must be a map with text keys")
+            out.append((validate_id(ck["id"], f"checkpoint {i} id"), ck["state"], metadata))
+    except (TypeError, ValueError) as exc:
+        raise ImportFormatError(f"{where}: {exc}") from None
+    return thread, out
+
+
+def _threads(source: IO[bytes]) -> Iterator[Tuple[str, List[Tuple[str, Any, Any]]]]:
+    """The checked thread entries of an export, then ``ImportFormatError`` if it is cut short."""
     if source.read(3) != SELF_DESCRIBE:
         raise ImportFormatError("not a redis-checkpoint export (no CBOR self-describe tag)")
     items = _items(source)
@@ -90,20 +118,37 @@ def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int],
         raise ImportFormatError(f"unreadable header: {exc}") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") != VERSION:
         raise ImportFormatError(f"not a version {VERSION} redis-checkpoint export: {header!r:.80}")
-    threads = checkpoints = 0
+    n = 0
     try:
         for item in items:
             if isinstance(item, dict) and "end" in item:
-                if item["end"] != threads:
-                    raise ImportFormatError(f"trailer says {item['end']} threads, read {threads}")
-                return threads, checkpoints
-            if not isinstance(item, dict) or not isinstance(item.get("thread"), str):
-                raise ImportFormatError("a thread entry is malformed")
-            for ck in item.get("checkpoints", []):
-                cp.save(item["thread"], ck["state"], metadata=ck.get("metadata") or None, checkpoint_id=ck["id"])
-                checkpoints += 1
-            threads += 1
-            on_thread(threads)
+                if item["end"] != n:
+                    raise ImportFormatError(f"trailer says {item['end']} threads, read {n}")
+                return
+            n += 1
+            yield _checked(item, n)
     except cbor2.CBORDecodeError as exc:
-        raise ImportFormatError(f"corrupt after {threads} threads: {exc}") from None
-    raise ImportFormatError(f"truncated: no trailer after {threads} threads")
+        raise ImportFormatError(f"corrupt after {n} threads: {exc}") from None
+    raise ImportFormatError(f"truncated: no trailer after {n} threads")
+
+
+def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int], None]) -> Tuple[int, int]:
+    """Save every checkpoint of the file, in order, under its id; returns (threads, checkpoints).
+
+    A file (anything seekable) is read through once first, so one that is cut
+    short or malformed anywhere writes nothing. A pipe is checked one thread
+    entry at a time: what came before a bad entry is saved.
+    """
+    if source.seekable():
+        start = source.tell()
+        for _ in _threads(source):
+            pass
+        source.seek(start)
+    threads = checkpoints = 0
+    for thread, cks in _threads(source):
+        for cid, state, metadata in cks:
+            cp.save(thread, state, metadata=metadata, checkpoint_id=cid)
+            checkpoints += 1
+        threads += 1
+        on_thread(threads)
+    return threads, checkpoints
