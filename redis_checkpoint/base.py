@@ -94,6 +94,8 @@ class Checkpointer(abc.ABC):
         the stored checkpoint is returned. Raises :class:`ConflictError` after
         ``max_conflicts`` conflicts in a row.
         """
+        if not callable(step):
+            raise TypeError(f"step must be callable, not {type(step).__name__}")
         if not isinstance(max_conflicts, int) or isinstance(max_conflicts, bool) or max_conflicts < 1:
             raise ValueError(f"max_conflicts must be an int >= 1, got {max_conflicts!r}")
         if checkpoint_id is not None:

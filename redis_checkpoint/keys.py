@@ -59,7 +59,17 @@ def validate_prefix(key_prefix: object) -> str:
         raise TypeError(f"key_prefix must be a str, not {type(key_prefix).__name__}")
     if not key_prefix or "{" in key_prefix or "}" in key_prefix:
         raise ValueError("key_prefix must be a non-empty str without '{' or '}'")
+    _check_utf8("key_prefix", key_prefix)
     return key_prefix
+
+
+def _check_utf8(name: str, text: str) -> None:
+    """Key names go to Redis as UTF-8: a lone surrogate (``"\\ud800"``) cannot."""
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            raise ValueError(f"{name} is not valid Unicode text: {exc.reason} at position {exc.start}") from None
 
 
 def validate_thread_id(thread_id: object, name: str = "thread_id") -> str:
@@ -71,6 +81,7 @@ def validate_thread_id(thread_id: object, name: str = "thread_id") -> str:
         raise ValueError(
             f"{name} is {len(thread_id)} characters long; the limit is {MAX_THREAD_ID_LENGTH}"
         )
+    _check_utf8(name, thread_id)
     return thread_id
 
 

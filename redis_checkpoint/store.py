@@ -68,7 +68,9 @@ class RedisCheckpointer(Checkpointer):
         """
         self._prefix = _keys.validate_prefix(key_prefix)
         self._ttl_ms = _ttl_ms(ttl_seconds)
-        self._refresh = bool(refresh_ttl_on_read)
+        if not isinstance(refresh_ttl_on_read, bool):
+            raise TypeError(f"refresh_ttl_on_read must be a bool, not {type(refresh_ttl_on_read).__name__}")
+        self._refresh = refresh_ttl_on_read
         check_int("max_checkpoints", max_checkpoints, 1, optional=True)
         self._keep = max_checkpoints or 0
         self._codec = Codec(compression, compression_threshold, max_state_size)

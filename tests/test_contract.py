@@ -202,6 +202,8 @@ def test_state_over_max_size_is_refused(make_cp: Callable[..., RedisCheckpointer
         (lambda cp: cp.save(123, 1), TypeError, "thread_id"),
         (lambda cp: cp.save(None, 1), TypeError, "thread_id"),
         (lambda cp: cp.save("a" * 1025, 1), ValueError, "thread_id"),
+        (lambda cp: cp.save("half a pair \ud800", 1), ValueError, "thread_id"),  # no UTF-8 form
+        (lambda cp: cp.advance("t", {"not": "callable"}), TypeError, "step"),
         (lambda cp: cp.save("t", 1, metadata=[("a", 1)]), TypeError, "metadata"),
         (lambda cp: cp.save("t", 1, metadata={1: "x"}), TypeError, "metadata"),
         (lambda cp: cp.save("t", 1, metadata={"x": object()}), SerializationError, "metadata"),
@@ -239,6 +241,8 @@ def test_bad_input_names_the_argument_and_writes_nothing(
         ({"key_prefix": ""}, ValueError, "key_prefix"),
         ({"key_prefix": "a{b}"}, ValueError, "key_prefix"),
         ({"key_prefix": 1}, TypeError, "key_prefix"),
+        ({"key_prefix": "p\udc00"}, ValueError, "key_prefix"),
+        ({"refresh_ttl_on_read": "false"}, TypeError, "refresh_ttl_on_read"),
         ({"ttl_seconds": 0}, ValueError, "ttl_seconds"),
         ({"ttl_seconds": float("inf")}, ValueError, "ttl_seconds"),
         ({"max_checkpoints": 0}, ValueError, "max_checkpoints"),
