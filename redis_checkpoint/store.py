@@ -33,8 +33,9 @@ _LATEST = ("current", "record", "state")
 _DEFERRED: Any = object()  # from_url: options first, the client once connected
 PAGE = 1000  # list() reads long histories in pages of this many entries
 #: Longest ``ttl_seconds`` and ``min_replicas_timeout`` (about 31,700 years). Redis
-#: reads both in milliseconds, and the scripts carry the TTL as a Lua number, exact
-#: only below 2**53 ms: a larger value would fail inside the script, after its writes.
+#: reads both in milliseconds. The scripts carry the TTL as a Lua number (a double,
+#: exact below 2**53 ms), and from 10**17 ms Lua writes it in exponent form, which
+#: PEXPIRE refuses: the script would fail after its writes.
 MAX_SECONDS = 1e12
 
 
