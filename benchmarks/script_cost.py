@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.ids import new_id
-from redis_checkpoint.scripts import source
+from redis_checkpoint.scripts import save_args, source
 
 from . import target
 from .states import conversation
@@ -53,11 +53,12 @@ def cut_scripts() -> List[Tuple[str, str]]:
     return out
 
 
-def server_us_per_call(client: Any, script: Any, keys: Any, args: Tuple[Any, ...], calls: int) -> float:
-    script(keys=keys, args=(new_id(),) + args if args else ())  # loads it
+def server_us_per_call(client: Any, script: Any, keys: Any, args: Callable[[], Tuple[Any, ...]],
+                       calls: int) -> float:
+    script(keys=keys, args=args())  # loads it
     client.config_resetstat()
     for _ in range(calls):
-        script(keys=keys, args=(new_id(),) + args if args else ())
+        script(keys=keys, args=args())
     stats = client.info("commandstats")["cmdstat_evalsha"]
     return float(stats["usec"]) / float(stats["calls"])
 
@@ -74,7 +75,9 @@ def measure(client: Any, size: int, calls: int, repeats: int) -> Dict[str, float
         for step, script in scripts:
             client.delete(*keys)
             cp.save("t", state)  # a current checkpoint whose state each call moves aside
-            args = () if step == BARE else ("", "", blob, b"", 0, 0, "", 0)
+            args: Callable[[], Tuple[Any, ...]] = (
+                tuple if step == BARE else lambda: save_args(new_id(), "", "", blob, b"", 0, 0, False, 0)
+            )
             runs[step].append(server_us_per_call(client, script, keys, args, calls))
     client.delete(*keys)
     return {step: statistics.median(values) for step, values in runs.items()}

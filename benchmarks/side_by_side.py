@@ -16,7 +16,7 @@ import snappy
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.ids import new_id
-from redis_checkpoint.scripts import scripts_for
+from redis_checkpoint.scripts import save_args, scripts_for
 
 from .states import conversation
 
@@ -104,7 +104,7 @@ def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
 
     def script_only(i: int) -> None:
         k = bare[i % THREADS]
-        client.evalsha(scripts.save.sha, len(k), *k, new_id(), "", "", blob, b"", 0, 0, "", 0)
+        client.evalsha(scripts.save.sha, len(k), *k, *save_args(new_id(), "", "", blob, b"", 0, 0, False, 0))
 
     res["save"] = interleaved({
         "raw SET": lambda i: client.set(f"{prefix}:new:{i % THREADS}", blob),

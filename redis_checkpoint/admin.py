@@ -10,6 +10,7 @@ from typing import Optional
 
 from .base import CheckpointMetadata
 from .errors import check_int
+from .scripts import save_args
 from .store import RedisCheckpointer
 
 
@@ -52,5 +53,5 @@ def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
     """
     check_int("keep", keep, 1)
     keys = cp.keys(thread_id)
-    args = ("", "", "", b"", b"", 0, keep, "", cp._policy.replay_window_ms)
+    args = save_args("", "", "", b"", b"", 0, keep, False, cp._policy.replay_window_ms)
     return int(cp._run("prune", thread_id, cp._scripts.save, keys, args))

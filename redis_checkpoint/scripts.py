@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import weakref
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Tuple, Union
 
 from redis.commands.core import Script
 
@@ -64,3 +64,11 @@ def scripts_for(client: Any) -> Scripts:
         if found is None:
             found = _by_owner[owner] = _build(is_fakeredis(client))
         return found
+
+
+def save_args(
+    cid: str, mode: str, expected: str, blob: bytes, meta_blob: bytes,
+    ttl_ms: int, keep: int, wait: bool, window_ms: int,
+) -> Tuple[Union[str, bytes, int], ...]:
+    """``save.lua``'s ARGV, in the order its header lists; ``cid=""`` only applies retention."""
+    return (cid, mode, expected, blob, meta_blob, ttl_ms, keep, "1" if wait else "", window_ms)

@@ -27,7 +27,7 @@ from .errors import (
 from .ids import new_id, validate_id
 from .records import decode_metadata, encode_metadata, parse_record
 from .retries import DEFAULT_BUDGET, RetryPolicy
-from .scripts import scripts_for
+from .scripts import save_args, scripts_for
 
 _LATEST = ("current", "record", "state")
 _DEFERRED: Any = object()  # from_url: options first, the client once connected
@@ -186,8 +186,8 @@ class RedisCheckpointer(Checkpointer):
             self._eviction_checked = True
             eviction.check(self._client, bool(self._ttl_ms))
         need = self._min_replicas
-        args = (cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, "1" if need else "",
-                self._policy.replay_window_ms)
+        args = save_args(cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, bool(need),
+                         self._policy.replay_window_ms)
         (status, rec), acked = self._write("save", thread_id, self._scripts.save, keys, args)
         if status == -1:
             raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)
