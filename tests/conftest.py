@@ -37,11 +37,8 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def cluster_servers() -> Iterator[RedisClusterServers]:
     """3 primaries + 3 replicas on loopback, created once per session (per xdist worker)."""
-    servers = RedisClusterServers()
-    try:
+    with RedisClusterServers() as servers:
         yield servers
-    finally:
-        servers.close()
 
 
 @pytest.fixture

@@ -22,11 +22,8 @@ pytestmark = [pytest.mark.redis, pytest.mark.cluster]
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[RedisClusterServers]:
-    servers = RedisClusterServers()
-    try:
+    with RedisClusterServers() as servers:
         yield servers
-    finally:
-        servers.close()
 
 
 def node_of(cluster: RedisClusterServers, port: int) -> RedisServer:

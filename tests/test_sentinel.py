@@ -19,11 +19,8 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture(scope="module")
 def sentinels() -> Iterator[RedisSentinelServers]:
-    servers = RedisSentinelServers()
-    try:
+    with RedisSentinelServers() as servers:
         yield servers
-    finally:
-        servers.close()
 
 
 def wait_new_primary(sentinels: RedisSentinelServers, old: RedisServer, timeout: float = 60.0) -> float:
