@@ -209,10 +209,10 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         conf = config["configurable"] if config else {}
         thread_ids = [conf["thread_id"]] if conf.get("thread_id") else list(self._thread_ids())
         count = 0
+        only = conf.get("checkpoint_id")
         # without a filter every checkpoint read is returned: read no more than asked
-        page = min(PAGE, limit) if limit is not None and not filter and not conf.get("checkpoint_id") else PAGE
+        page = min(PAGE, limit) if limit is not None and not filter and not only else PAGE
         for thread_id in thread_ids:
-            only = conf.get("checkpoint_id")
             for tup in self._tuples(thread_id, conf.get("checkpoint_ns"), before_id, True, page):
                 if only and tup.config["configurable"]["checkpoint_id"] != only:
                     continue
