@@ -20,6 +20,7 @@ forks works in every child (cluster clients need more: ``cluster.py``).
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List, Optional, Tuple, Union
 from urllib.parse import unquote, urlsplit
 
@@ -154,6 +155,11 @@ def reset_after_fork(client: Any) -> None:
         pools = [client.connection_pool]
     for pool in pools:
         pool.reset()
+
+
+def url_from_env() -> Optional[str]:
+    """``$REDIS_CHECKPOINT_URL``, else ``$REDIS_URL``: the default URL of the CLI and the demo."""
+    return os.environ.get("REDIS_CHECKPOINT_URL") or os.environ.get("REDIS_URL")
 
 
 def describe(client: Any) -> str:

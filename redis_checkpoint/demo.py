@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import shutil
 import threading
 from typing import Any, Callable, Dict, List, Optional
 
 from . import ConflictError, RedisCheckpointer
+from .connection import url_from_env
 
 THREADS = ["order-1001", "order-1002", "chat:{alice}"]
 STEPS = 5
@@ -85,7 +85,7 @@ def run(make: Callable[[], RedisCheckpointer], use_processes: bool) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("REDIS_CHECKPOINT_URL") or os.environ.get("REDIS_URL"))
+    parser.add_argument("--url", default=url_from_env())
     args = parser.parse_args(argv)
     server: Any = None
     if args.url:

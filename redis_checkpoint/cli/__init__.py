@@ -12,6 +12,7 @@ import os
 import sys
 from typing import Any, List, Optional, Sequence
 
+from ..connection import url_from_env
 from ..errors import CheckpointError, CheckpointNotFoundError, StorageError
 from ..store import RedisCheckpointer
 from . import commands
@@ -23,7 +24,8 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="redis-checkpoint", description="Inspect and manage redis-checkpoint threads."
     )
-    top.add_argument("--url", help="Redis URL (default: $REDIS_CHECKPOINT_URL, then $REDIS_URL)")
+    top.add_argument("--url", default=url_from_env(),
+                     help="Redis URL (default: $REDIS_CHECKPOINT_URL, then $REDIS_URL)")
     top.add_argument("--prefix", default="checkpoint", help="key prefix (default: checkpoint)")
     cluster = top.add_mutually_exclusive_group()
     cluster.add_argument("--cluster", dest="cluster", action="store_const", const=True, default=None)
@@ -75,10 +77,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command in ("demo", "bench"):
             return commands.run_program(args)
-        url = args.url or os.environ.get("REDIS_CHECKPOINT_URL") or os.environ.get("REDIS_URL")
-        if not url:
+        if not args.url:
             return _fail(USAGE, "no Redis URL: pass --url or set REDIS_CHECKPOINT_URL or REDIS_URL")
-        cp = RedisCheckpointer.from_url(url, key_prefix=args.prefix, cluster=args.cluster, retry_budget=5)
+        cp = RedisCheckpointer.from_url(args.url, key_prefix=args.prefix, cluster=args.cluster, retry_budget=5)
         with cp:
             result = getattr(commands, "cmd_" + args.command)(cp, args)
         if result is not None:

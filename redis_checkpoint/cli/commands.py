@@ -198,15 +198,14 @@ def cmd_stats(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
 
 def run_program(args: argparse.Namespace) -> int:
     """``demo`` and ``bench``: run the module in this interpreter, passing the URL on."""
-    env = dict(os.environ)
-    url = args.url or env.get("REDIS_CHECKPOINT_URL") or env.get("REDIS_URL")
+    url = args.url  # --url, else the environment's (see parser)
     if args.command == "demo":
         argv = [sys.executable, "-m", "redis_checkpoint.demo"] + (["--url", url] if url else [])
-        return subprocess.call(argv, env=env)
+        return subprocess.call(argv)
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     if not os.path.isdir(os.path.join(root, "benchmarks")):
         raise Usage("bench runs from a source checkout: the benchmarks/ directory is not installed")
     argv = [sys.executable, "-m", "benchmarks", *[a for a in args.args if a != "--"]]
     if url and "--url" not in argv:
         argv += ["--url", url]
-    return subprocess.call(argv, cwd=root, env=env)
+    return subprocess.call(argv, cwd=root)
