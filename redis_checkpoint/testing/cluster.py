@@ -80,18 +80,16 @@ class RedisClusterServers(ServerGroup):
     def _node_ready(node: RedisServer) -> bool:
         if node.proc is None or node.proc.poll() is not None:
             return True  # a node killed on purpose does not hold the others up
-        client = redis.Redis(port=node.port, socket_timeout=1)
         try:
-            if client.cluster("info")["cluster_state"] != "ok":
-                return False
-            info = client.info("replication")
-            if info["role"] != "master":
-                return info.get("master_link_status") == "up"
-            return info["connected_slaves"] == 0 or _replicas_ack(client)
+            with redis.Redis(port=node.port, socket_timeout=1) as client:
+                if client.cluster("info")["cluster_state"] != "ok":
+                    return False
+                info = client.info("replication")
+                if info["role"] != "master":
+                    return bool(info.get("master_link_status") == "up")
+                return info["connected_slaves"] == 0 or _replicas_ack(client)
         except redis.RedisError:
             return False
-        finally:
-            client.close()
 
     def close(self) -> None:
         for node in self.nodes:

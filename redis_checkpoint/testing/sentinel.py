@@ -65,13 +65,9 @@ class RedisSentinelServers(ServerGroup):
 
     def primary(self) -> RedisServer:
         """The server the sentinels currently name as primary."""
-        client = redis.Redis(port=self.sentinels[0].port, socket_timeout=1)
-        try:
+        with redis.Redis(port=self.sentinels[0].port, socket_timeout=1) as client:
             address: Any = client.sentinel_get_master_addr_by_name(self.service)
-            port = address[1]
-        finally:
-            client.close()
-        return next(s for s in self.servers if s.port == int(port))
+        return next(s for s in self.servers if s.port == int(address[1]))
 
     def replica(self) -> RedisServer:
         primary = self.primary()
@@ -84,21 +80,14 @@ class RedisSentinelServers(ServerGroup):
     def _ready(self) -> bool:
         primary = self.primary()
         for sentinel in self.sentinels:
-            client = redis.Redis(port=sentinel.port, socket_timeout=1)
-            try:
+            with redis.Redis(port=sentinel.port, socket_timeout=1) as client:
                 state: Any = client.sentinel_master(self.service)
-                if int(state["port"]) != primary.port or "down" in state["flags"]:
-                    return False
-                if int(state["num-slaves"]) < 1 or int(state["num-other-sentinels"]) < 2:
-                    return False
-            finally:
-                client.close()
-        replica = self.replica()
-        client = redis.Redis(port=replica.port, socket_timeout=1)
-        try:
+            if int(state["port"]) != primary.port or "down" in state["flags"]:
+                return False
+            if int(state["num-slaves"]) < 1 or int(state["num-other-sentinels"]) < 2:
+                return False
+        with redis.Redis(port=self.replica().port, socket_timeout=1) as client:
             info = client.info("replication")
-        finally:
-            client.close()
         return info.get("master_link_status") == "up" and int(info["master_port"]) == primary.port
 
     def close(self) -> None:

@@ -171,9 +171,6 @@ def wait_until(ready: Callable[[], bool], timeout: float, what: str, pause: floa
 
 def wait_replica_up(replica: RedisServer, timeout: float = 30.0) -> None:
     """Wait until ``replica`` reports ``master_link_status:up``."""
-    client = redis.Redis(port=replica.port, socket_timeout=1)
-    try:
+    with redis.Redis(port=replica.port, socket_timeout=1) as client:
         wait_until(lambda: client.info("replication").get("master_link_status") == "up",
                    timeout, f"replica on {replica.port} did not sync")
-    finally:
-        client.close()
