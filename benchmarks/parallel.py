@@ -16,7 +16,7 @@ import redis
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.codec import Codec
 
-from .side_by_side import summary
+from .side_by_side import clear, summary
 from .states import conversation
 
 fork = multiprocessing.get_context("fork")
@@ -74,8 +74,7 @@ def run(url: str, size: int, op: str, workers: int, seconds: float) -> Dict[str,
     server_cpu = (_server_cpu(admin) - cpu0) / wall
     for p in procs:
         p.join(30)
-    for key in admin.scan_iter(match=f"{prefix}*", count=1000):
-        admin.unlink(key)
+    clear(admin, prefix)
     admin.close()
     calls = sum(c for c, _ in results)
     latencies = [x for _, lat in results for x in lat]
