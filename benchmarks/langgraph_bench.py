@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import redis
 
-from .side_by_side import summary
+from .side_by_side import summary, timed
 from .states import conversation
 
 
@@ -53,20 +53,11 @@ def measure(saver: Any, client: Any, steps: int) -> Dict[str, Any]:
     put_rate = steps / (time.perf_counter() - start)
     grown = (client.info("memory")["used_memory"] - before) / steps
 
-    def timed(fn: Callable[[], Any], n: int = 100) -> Dict[str, float]:
-        lat = []
-        t = time.perf_counter()
-        for _ in range(n):
-            t0 = time.perf_counter()
-            fn()
-            lat.append(time.perf_counter() - t0)
-        return summary([n / (time.perf_counter() - t)], lat)
-
     latest = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
     return {
         "put": summary([put_rate], put_lat),
-        "get_tuple": timed(lambda: saver.get_tuple(latest)),
-        "list10": timed(lambda: list(saver.list(latest, limit=10))),
+        "get_tuple": timed(lambda _i: saver.get_tuple(latest), 100, warmup=0),
+        "list10": timed(lambda _i: list(saver.list(latest, limit=10)), 100, warmup=0),
         "bytes_per_checkpoint": grown,
     }
 

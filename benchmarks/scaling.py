@@ -2,27 +2,14 @@
 from __future__ import annotations
 
 import random
-import time
 from typing import Any, Callable, Dict, List, Sequence
 
 from redis_checkpoint import RedisCheckpointer
 
-from .side_by_side import clear, summary
+from .side_by_side import clear, timed
 from .states import conversation
 
 Progress = Callable[[str], None]
-
-
-def _timed(fn: Callable[[int], Any], calls: int = 300) -> Dict[str, float]:
-    for i in range(20):  # warm up: connections, scripts, caches
-        fn(calls + i)
-    lat = []
-    start = time.perf_counter()
-    for i in range(calls):
-        t0 = time.perf_counter()
-        fn(i)
-        lat.append(time.perf_counter() - t0)
-    return summary([calls / (time.perf_counter() - start)], lat)
 
 
 def history(client: Any, lengths: Sequence[int], progress: Progress) -> List[Dict[str, Any]]:
@@ -39,9 +26,9 @@ def history(client: Any, lengths: Sequence[int], progress: Progress) -> List[Dic
         middle = ids[n // 2]
         out.append({
             "history": n,
-            "save": _timed(lambda _i: cp.save(tid, state)),
-            "list10": _timed(lambda _i: cp.list(tid, limit=10)),
-            "list10_before_middle": _timed(lambda _i: cp.list(tid, limit=10, before=middle)),
+            "save": timed(lambda _i: cp.save(tid, state)),
+            "list10": timed(lambda _i: cp.list(tid, limit=10)),
+            "list10_before_middle": timed(lambda _i: cp.list(tid, limit=10, before=middle)),
         })
     clear(client, prefix)
     return out
@@ -64,8 +51,8 @@ def threads(client: Any, counts: Sequence[int], progress: Progress) -> List[Dict
         pick = [f"t{rng.randrange(n)}" for _ in range(320)]
         out.append({
             "threads": n,
-            "save": _timed(lambda i: cp.save(pick[i], state)),
-            "load": _timed(lambda i: cp.load(pick[i])),
+            "save": timed(lambda i: cp.save(pick[i], state)),
+            "load": timed(lambda i: cp.load(pick[i])),
         })
     clear(client, prefix)
     return out

@@ -56,6 +56,20 @@ def summary(rates: List[float], latencies: List[float]) -> Dict[str, float]:
     }
 
 
+def timed(fn: Op, calls: int = 300, warmup: int = 20) -> Dict[str, float]:
+    """``fn(0)`` to ``fn(calls - 1)`` timed one by one, after ``warmup`` untimed calls
+    (connections, scripts, caches): ops/s and latencies."""
+    for i in range(warmup):
+        fn(calls + i)
+    lat = []
+    start = time.perf_counter()
+    for i in range(calls):
+        t0 = time.perf_counter()
+        fn(i)
+        lat.append(time.perf_counter() - t0)
+    return summary([calls / (time.perf_counter() - start)], lat)
+
+
 def clear(client: Any, prefix: str) -> None:
     for key in client.scan_iter(match=f"{prefix}*", count=1000):
         client.unlink(key)
