@@ -1,5 +1,7 @@
 """Saver processes for fault tests: save continuously, remember what was acknowledged.
 
+Also the history check every concurrency and fault test shares (``chain_ok``).
+
 Each saver names its checkpoints itself (``<thread>-<n>``) and, when a save
 fails, saves the same id again: that is how a careful caller retries, and it
 makes any duplicate a bug of ours, never of the test.
@@ -80,6 +82,18 @@ class Savers:
         return results
 
 
+def chain_ok(cp: RedisCheckpointer, thread: str) -> List[str]:
+    """History ids oldest first; asserts no duplicates and a linear parent chain."""
+    metas = cp.list(thread)[::-1]
+    ids = [m.id for m in metas]
+    assert len(ids) == len(set(ids)), f"duplicate history entries in {thread}"
+    for older, newer in zip(metas, metas[1:]):
+        assert newer.parent_id == older.id, f"broken parent chain in {thread}"
+    if metas:
+        assert metas[0].parent_id is None
+    return ids
+
+
 def check_histories(cp: RedisCheckpointer, results: List[Result], allow_lost: bool = False) -> Dict[str, int]:
     """Every acknowledged id is in its thread's history, in order, once; chains are linear.
 
@@ -90,11 +104,7 @@ def check_histories(cp: RedisCheckpointer, results: List[Result], allow_lost: bo
     for acked, errors, _messages in results:
         totals.update(errors)
         for tid, ids in acked.items():
-            metas = cp.list(tid)[::-1]
-            stored = [m.id for m in metas]
-            assert len(stored) == len(set(stored)), f"duplicate history entries in {tid}"
-            for older, newer in zip(metas, metas[1:]):
-                assert newer.parent_id == older.id, f"broken parent chain in {tid}"
+            stored = chain_ok(cp, tid)
             missing = [cid for cid in ids if cid not in set(stored)]
             if allow_lost:
                 totals["lost"] += len(missing)

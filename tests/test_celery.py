@@ -9,7 +9,7 @@ import pytest
 
 from redis_checkpoint import RedisCheckpointer
 
-from .test_real_redis import chain_ok
+from .savers import chain_ok
 
 pytestmark = pytest.mark.redis
 

@@ -11,7 +11,7 @@ import redis
 
 from redis_checkpoint import ConflictError, RedisCheckpointer
 
-from .test_real_redis import chain_ok
+from .savers import chain_ok
 
 pytestmark = pytest.mark.redis
 fork = multiprocessing.get_context("fork")

@@ -13,7 +13,7 @@ from django.test import Client
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.contrib.django import get_checkpointer
 
-from .test_real_redis import chain_ok
+from .savers import chain_ok
 
 pytestmark = pytest.mark.redis
 

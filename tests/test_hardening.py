@@ -23,7 +23,7 @@ from redis_checkpoint import admin as admin_views
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.testing import RedisServer, free_port
 
-from .test_real_redis import chain_ok
+from .savers import chain_ok
 
 pytestmark = pytest.mark.redis
 

@@ -16,19 +16,9 @@ from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.store import MAX_SECONDS
 from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
 
+from .savers import chain_ok
+
 pytestmark = pytest.mark.redis
-
-
-def chain_ok(cp: RedisCheckpointer, thread: str) -> List[str]:
-    """History ids oldest first; asserts no duplicates and a linear parent chain."""
-    metas = cp.list(thread)[::-1]
-    ids = [m.id for m in metas]
-    assert len(ids) == len(set(ids)), "duplicate history entries"
-    for older, newer in zip(metas, metas[1:]):
-        assert newer.parent_id == older.id
-    if metas:
-        assert metas[0].parent_id is None
-    return ids
 
 
 def evalsha_calls(client: Any) -> int:
