@@ -4,10 +4,9 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from typing import Dict, List, Optional
 
-from redis_checkpoint.testing import free_port
+from redis_checkpoint.testing import free_port, stop_process, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -19,16 +18,16 @@ def env_for(url: str, prefix: str, **extra: str) -> Dict[str, str]:
 
 
 def wait_port(port: int, proc: "subprocess.Popen[bytes]", timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+                return True
         except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port}")
+            return False
+
+    wait_until(listening, timeout, f"nothing listens on port {port}")
 
 
 def _bin(name: str) -> str:
@@ -72,10 +71,4 @@ def celery_worker(url: str, prefix: str, queue: str, concurrency: int = 2,
 
 
 def stop(proc: "subprocess.Popen[bytes]", timeout: float = 30.0) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    stop_process(proc, timeout)

@@ -14,6 +14,7 @@ from .server import (
     ServerGroup,
     docker_answers,
     free_port,
+    stop_process,
     wait_replica_up,
     wait_until,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "ServerGroup",
     "docker_answers",
     "free_port",
+    "stop_process",
     "wait_replica_up",
     "wait_until",
 ]

@@ -99,12 +99,8 @@ class RedisServer:
             self.proc.wait(10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.proc:
+            stop_process(self.proc)
 
     def restart(self, downtime: float = 0.0) -> None:
         self.stop()
@@ -142,6 +138,17 @@ class ServerGroup:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def stop_process(proc: "subprocess.Popen[bytes]", timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if ``proc`` is still running after ``timeout`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 def docker_answers() -> bool:
