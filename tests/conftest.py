@@ -27,11 +27,8 @@ def redis_url() -> Iterator[str]:
             port = container.get_exposed_port(6379)
             yield f"redis://{host}:{port}/0"
         return
-    server = RedisServer()  # fails, with what to install, when the binary is missing
-    try:
+    with RedisServer() as server:  # fails, with what to install, when the binary is missing
         yield server.url
-    finally:
-        server.close()
 
 
 @pytest.fixture(scope="session")

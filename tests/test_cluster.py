@@ -64,12 +64,9 @@ def test_scripts_are_cached_per_cluster_client(cluster_client: Any, prefix: str)
 
 
 def test_a_single_server_is_not_taken_for_a_cluster(prefix: str) -> None:
-    server = RedisServer()
-    try:
+    with RedisServer() as server:
         with RedisCheckpointer.from_url(server.url, key_prefix=prefix) as cp:
             assert not isinstance(cp.client, redis.RedisCluster)
-    finally:
-        server.close()
 
 
 def test_threads_scans_every_primary(cluster_client: Any, prefix: str) -> None:

@@ -16,14 +16,10 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture(scope="module")
 def replicated() -> Iterator[Tuple[RedisServer, RedisServer]]:
-    primary = RedisServer("--repl-diskless-sync-delay", "0")
-    replica = RedisServer("--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", str(primary.port))
-    try:
+    with RedisServer("--repl-diskless-sync-delay", "0") as primary, \
+            RedisServer("--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", str(primary.port)) as replica:
         wait_replica_up(replica)
         yield primary, replica
-    finally:
-        replica.close()
-        primary.close()
 
 
 def sleep_server(port: int, seconds: float) -> threading.Thread:

@@ -56,8 +56,7 @@ def warnings_of(cp: RedisCheckpointer) -> List[str]:
 
 
 def test_eviction_policies_that_can_lose_checkpoints_warn(prefix: str) -> None:
-    server = RedisServer()
-    try:
+    with RedisServer() as server:
         admin = redis.Redis(port=server.port)
         for policy, ttl, expected in (
             ("noeviction", None, 0), ("allkeys-lru", None, 1), ("volatile-lru", None, 0),
@@ -69,25 +68,19 @@ def test_eviction_policies_that_can_lose_checkpoints_warn(prefix: str) -> None:
             assert len(found) == expected, (policy, ttl, found)
             assert all(policy in message and "noeviction" in message for message in found)
         admin.close()
-    finally:
-        server.close()
 
 
 def test_no_config_command_means_no_warning_and_no_failure(prefix: str) -> None:
-    server = RedisServer("--rename-command", "CONFIG", "", "--maxmemory-policy", "allkeys-lru")
-    try:
+    with RedisServer("--rename-command", "CONFIG", "", "--maxmemory-policy", "allkeys-lru") as server:
         with RedisCheckpointer.from_url(server.url, key_prefix=prefix) as cp:
             assert warnings_of(cp) == []
             assert cp.load("t").state == 2  # type: ignore[union-attr]
-    finally:
-        server.close()
 
 
 # -- a busy server ----------------------------------------------------------------
 
 def test_busy_script_surfaces_fast_without_a_retry_storm(prefix: str) -> None:
-    server = RedisServer("--busy-reply-threshold", "100")
-    try:
+    with RedisServer("--busy-reply-threshold", "100") as server:
         admin = redis.Redis(port=server.port)
         cp = RedisCheckpointer.from_url(server.url, key_prefix=prefix, retry_budget=30)
         cp.save("t", 0)
@@ -111,8 +104,6 @@ def test_busy_script_surfaces_fast_without_a_retry_storm(prefix: str) -> None:
         assert [m for m in cp.list("t")][0].parent_id is None  # nothing was written
         cp.close()
         admin.close()
-    finally:
-        server.close()
 
 
 # -- connection pools ---------------------------------------------------------------
@@ -163,11 +154,10 @@ def certificates(tmp_path_factory: Any) -> Any:
 
 def test_tls_server_through_rediss_url(certificates: Any, prefix: str) -> None:
     tls_port = free_port()
-    server = RedisServer(
+    with RedisServer(
         "--tls-port", str(tls_port), "--tls-cert-file", certificates.cert, "--tls-key-file", certificates.key,
         "--tls-ca-cert-file", certificates.ca, "--tls-auth-clients", "no",
-    )
-    try:
+    ):
         url = f"rediss://localhost:{tls_port}/0"
         with RedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca) as cp:
             meta = cp.save("t", {"secret": "over tls"})
@@ -175,8 +165,6 @@ def test_tls_server_through_rediss_url(certificates: Any, prefix: str) -> None:
             assert cp.client.connection_pool.connection_class.__name__ == "SSLConnection"
         with pytest.raises(StorageError):  # an untrusted certificate is refused
             RedisCheckpointer.from_url(url, key_prefix=prefix, retry_budget=0.2)
-    finally:
-        server.close()
 
 
 # -- ACL --------------------------------------------------------------------------------
@@ -189,8 +177,7 @@ ACL_COMMANDS = (
 
 
 def test_least_privilege_acl_user(prefix: str) -> None:
-    server = RedisServer()
-    try:
+    with RedisServer() as server:
         admin = redis.Redis(port=server.port)
         admin.execute_command(
             "ACL", "SETUSER", "checkpoints", "on", ">cp-pass", "resetkeys", f"~{prefix}:*", "resetchannels",
@@ -215,15 +202,12 @@ def test_least_privilege_acl_user(prefix: str) -> None:
                 outside.save("t", 1)
         assert admin.get("other") == b"untouched" and admin.keys("elsewhere*") == []
         admin.close()
-    finally:
-        server.close()
 
 
 # -- secrets ----------------------------------------------------------------------------
 
 def test_no_password_in_reprs_or_errors(prefix: str) -> None:
-    server = RedisServer("--requirepass", "hunter2-secret")
-    try:
+    with RedisServer("--requirepass", "hunter2-secret") as server:
         url = f"redis://:hunter2-secret@127.0.0.1:{server.port}/0"
         with RedisCheckpointer.from_url(url, key_prefix=prefix) as cp:
             cp.save("t", 1)
@@ -240,5 +224,3 @@ def test_no_password_in_reprs_or_errors(prefix: str) -> None:
         done = subprocess.run([sys.executable, "-m", "redis_checkpoint", "--url", wrong, "threads"],
                               capture_output=True, text=True, timeout=60, env=env)
         assert done.returncode == 3 and "hunter" not in done.stderr + done.stdout
-    finally:
-        server.close()

@@ -93,9 +93,8 @@ def test_noscript_after_script_flush(rcp: RedisCheckpointer, real_client: Any) -
 
 @pytest.fixture
 def fault_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    yield server
-    server.close()
+    with RedisServer() as server:
+        yield server
 
 
 def test_lost_reply_is_not_saved_twice(fault_server: RedisServer, prefix: str) -> None:
@@ -225,8 +224,7 @@ def test_killed_connections_with_retention_commit_each_save_once(fault_server: R
 
 
 def test_restart_with_aof_loses_no_acknowledged_save(prefix: str) -> None:
-    server = RedisServer("--appendonly", "yes", "--appendfsync", "always")
-    try:
+    with RedisServer("--appendonly", "yes", "--appendfsync", "always") as server:
         cp = RedisCheckpointer.from_url(server.url, key_prefix=prefix, socket_timeout=1)
         acked: List[str] = []
         errors: List[BaseException] = []
@@ -256,8 +254,6 @@ def test_restart_with_aof_loses_no_acknowledged_save(prefix: str) -> None:
         assert set(acked) <= set(ids)
         assert len(ids) - len(acked) <= 1  # at most the save in flight when the server died
         cp.close()
-    finally:
-        server.close()
 
 
 def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisServer, prefix: str) -> None:

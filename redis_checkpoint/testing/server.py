@@ -16,7 +16,7 @@ INSTALL_HINT = (
     "'apt-get install redis-server'; macOS: 'brew install redis'), or set "
     "REDIS_URL to a Redis server the tests may flush."
 )
-G = TypeVar("G", bound="ServerGroup")
+C = TypeVar("C", bound="_Closing")
 
 
 def free_port() -> int:
@@ -30,12 +30,25 @@ def free_port() -> int:
     raise RuntimeError("no free port <= 55535")
 
 
+class _Closing:
+    """``with`` support for anything with ``close()``: the server helpers below."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: C) -> C:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class ServerExited(RuntimeError):
     """redis-server stopped while starting (most often: its port was taken)."""
 
 
-class RedisServer:
-    """One redis-server process on 127.0.0.1, with its own directory."""
+class RedisServer(_Closing):
+    """One redis-server process on 127.0.0.1, with its own directory (a context manager)."""
 
     def __init__(self, *extra: str, port: Optional[int] = None) -> None:
         binary = shutil.which("redis-server")
@@ -112,7 +125,7 @@ class RedisServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class ServerGroup:
+class ServerGroup(_Closing):
     """Servers started together and stopped together, also when starting fails.
 
     A subclass starts its processes in ``_start`` (called by ``_launch`` from its
@@ -129,15 +142,6 @@ class ServerGroup:
 
     def _start(self, timeout: float) -> None:
         raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self: G) -> G:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def stop_process(proc: "subprocess.Popen[bytes]", timeout: float = 10.0) -> None:
