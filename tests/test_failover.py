@@ -33,7 +33,7 @@ def node_of(cluster: RedisClusterServers, port: int) -> RedisServer:
 def owner_port(cluster: RedisClusterServers, key: str) -> int:
     """Port of the primary that serves ``key`` now (asked of a live node)."""
     for node in cluster.nodes:
-        if node.proc is None or node.proc.poll() is not None:
+        if not node.running:
             continue
         with redis.Redis(port=node.port, socket_timeout=2) as client:
             slot = key_slot(key.encode())
@@ -55,7 +55,7 @@ def threads_on(cp: RedisCheckpointer, cluster: RedisClusterServers, port: int, c
 
 def live_nodes_say_ok(cluster: RedisClusterServers) -> bool:
     for node in cluster.nodes:
-        if node.proc is not None and node.proc.poll() is None:
+        if node.running:
             with redis.Redis(port=node.port, socket_timeout=1) as client:
                 if client.cluster("info")["cluster_state"] != "ok":
                     return False

@@ -327,7 +327,7 @@ def test_server_group_stops_what_it_started_when_starting_fails() -> None:
 
     with pytest.raises(RuntimeError, match="starting failed"):
         Group(fail=True)
-    assert started[0].proc is not None and started[0].proc.poll() is not None
+    assert started[0].proc is not None and not started[0].running
     with Group(fail=False):
-        assert started[1].proc is not None and started[1].proc.poll() is None
-    assert started[1].proc.poll() is not None
+        assert started[1].running
+    assert started[1].proc is not None and not started[1].running

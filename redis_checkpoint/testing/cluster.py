@@ -78,7 +78,7 @@ class RedisClusterServers(ServerGroup):
 
     @staticmethod
     def _node_ready(node: RedisServer) -> bool:
-        if node.proc is None or node.proc.poll() is not None:
+        if not node.running:
             return True  # a node killed on purpose does not hold the others up
         try:
             with redis.Redis(port=node.port, socket_timeout=1) as client:

@@ -74,6 +74,11 @@ class RedisServer(_Closing):
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def running(self) -> bool:
+        """The process was started and has not exited (it may have been killed on purpose)."""
+        return self.proc is not None and self.proc.poll() is None
+
     def args(self) -> List[str]:
         return [
             self.binary,
@@ -107,7 +112,7 @@ class RedisServer(_Closing):
             client.close()
 
     def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
+        if self.proc and self.running:
             self.proc.kill()
             self.proc.wait(10)
 
