@@ -14,6 +14,8 @@ Decoding treats the bytes as untrusted (see ``docs/design.md``): the declared
 snappy length is checked against ``max_state_size`` before anything is
 allocated, CBOR is decoded without indefinite-length items or duplicate keys,
 with a depth limit, and only the tags in :data:`ALLOWED_TAGS` are decoded.
+A body over :data:`LOOSE_MAX` bytes is also decoded under :data:`STRICT_LIMITS`,
+and ``encode`` checks such a body against them, so whatever saves also loads.
 """
 from __future__ import annotations
 
@@ -60,8 +62,21 @@ def _refuse_type(encoder: Any, value: Any) -> None:
     raise TypeError(f"cannot store {type(value).__name__}; supported: {_SUPPORTED}")
 
 
-def _refuse_tag(decoder: Any) -> Any:
+def _refuse_tag(value: Any, immutable: bool) -> Any:
     raise ValueError("CBOR tag not allowed")
+
+
+def _bignum(value: Any, immutable: bool) -> int:
+    """Tag 2 in a strict body: a big integer of at most :data:`MAX_BIGNUM_BYTES` bytes."""
+    if not isinstance(value, bytes):
+        raise ValueError("big integer content is not a byte string")
+    if len(value) > MAX_BIGNUM_BYTES:
+        raise ValueError(f"big integer of {len(value)} bytes, over {MAX_BIGNUM_BYTES} ({MAX_BIGNUM_BYTES * 8} bits)")
+    return int.from_bytes(value, "big")
+
+
+def _negative_bignum(value: Any, immutable: bool) -> int:
+    return -1 - _bignum(value, immutable)
 
 
 def _unknown_tag(tag: Any, immutable: bool) -> Any:
@@ -80,6 +95,20 @@ DECODER_LIMITS: Dict[str, Any] = dict(
     allow_duplicate_keys=False,
     semantic_decoders=_DECODERS,
     tag_hook=_unknown_tag,
+)
+#: CBOR bodies up to this many bytes decode under DECODER_LIMITS alone. Larger ones
+#: also under STRICT_LIMITS, which close two ways to make decoding take time
+#: quadratic in the body's size: map keys or set members whose hashes collide
+#: (ints, tuples, Decimals and UUIDs hash predictably; str and bytes hashes are
+#: salted per process), and Decimal or Fraction built from huge integers. Measured
+#: on a hostile body of 32 KiB: about 0.1 s at most; at 256 KiB it was 4.7 s.
+LOOSE_MAX = 32 * 1024
+#: Largest big integer (CBOR tags 2 and 3) in a strict body: 128 bytes, 1024 bits.
+MAX_BIGNUM_BYTES = 128
+STRICT_LIMITS: Dict[str, Any] = dict(
+    DECODER_LIMITS,
+    strict_hashable_types=True,  # map keys and set members: str or bytes only
+    semantic_decoders={**_DECODERS, 2: _bignum, 3: _negative_bignum},
 )
 
 
@@ -115,6 +144,15 @@ class Codec:
             raise SerializationError(
                 f"{what} encodes to {len(body)} bytes, over max_state_size={self.max_state_size}"
             )
+        if len(body) > LOOSE_MAX:  # it must load under the rules decode() will apply
+            try:
+                cbor2.loads(body, **STRICT_LIMITS)
+            except Exception as exc:
+                raise SerializationError(
+                    f"{what} encodes to {len(body)} bytes of CBOR, and over {LOOSE_MAX} bytes dict keys "
+                    f"and set members must be str or bytes, and integers at most "
+                    f"{MAX_BIGNUM_BYTES * 8} bits: {_reason(exc)}"
+                ) from exc
         if self.compression is not None and len(body) >= self.compression_threshold:
             packed: bytes = snappy.compress(body)
             if len(packed) < len(body):
@@ -149,7 +187,12 @@ class Codec:
             raise CorruptCheckpointError(f"{verb}{size} bytes, over max_state_size={self.max_state_size}")
         try:
             body = snappy.decompress(blob[2:]) if compressed else blob[2:]
-            return cbor2.loads(body, **DECODER_LIMITS)
+            return cbor2.loads(body, **(DECODER_LIMITS if len(body) <= LOOSE_MAX else STRICT_LIMITS))
         except Exception as exc:  # any decoder failure is corruption, never a crash
-            raise CorruptCheckpointError(f"cannot decode: {type(exc).__name__}: {exc}") from exc
+            raise CorruptCheckpointError(f"cannot decode: {type(exc).__name__}: {_reason(exc)}") from exc
 
+
+def _reason(exc: BaseException) -> str:
+    """cbor2's message, with the message of what it wraps (a semantic decoder's error)."""
+    cause = exc.__cause__
+    return f"{exc} ({cause})" if cause is not None else str(exc)

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import struct
+from decimal import Decimal
+from fractions import Fraction
 
 import cbor2
 import pytest
+import snappy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redis_checkpoint import CorruptCheckpointError, SerializationError
-from redis_checkpoint.codec import ALLOWED_TAGS, DENIED_BUILTIN_TAGS, Codec
+from redis_checkpoint.codec import ALLOWED_TAGS, DENIED_BUILTIN_TAGS, LOOSE_MAX, Codec
 
 codec = Codec(max_state_size=1 << 20)
 json_like = st.recursive(
@@ -55,7 +58,7 @@ def test_builtin_tag_tables_match_installed_cbor2() -> None:
 
 @pytest.mark.parametrize("tag", sorted(DENIED_BUILTIN_TAGS) + [6, 999, 40000])
 def test_refused_tags(tag: int) -> None:
-    with pytest.raises(CorruptCheckpointError, match="tag"):
+    with pytest.raises(CorruptCheckpointError, match="not allowed"):
         codec.decode(raw(cbor2.dumps(cbor2.CBORTag(tag, "x"))))
 
 
@@ -136,3 +139,69 @@ def test_body_size_reads_the_cbor_length_without_decompressing() -> None:
     assert len(packed) < size and codec.body_size(packed) == size
     with pytest.raises(CorruptCheckpointError, match="header"):
         codec.body_size(b"X\\x10")
+
+
+# Ints k * (2**61 - 1) + 1 all share one hash, so a dict of them takes quadratic
+# time to build: 20,000 such keys (258 KB) took 4.7 s to decode before the strict rules.
+P61 = 2**61 - 1
+HUGE = 2**1100  # over the 1024 bits allowed in a body over LOOSE_MAX
+
+
+def test_small_states_keep_every_key_type() -> None:
+    value = {1: "a", (2, 3): "b", None: [frozenset({4})], HUGE: {5.5}, "f": Fraction(HUGE, 3)}
+    assert codec.decode(codec.encode(value)) == value
+
+
+def test_large_states_round_trip_under_the_strict_rules() -> None:
+    value = {
+        "pad": "x" * LOOSE_MAX, "bytes key": {b"k": 1}, "set": {"a", b"b"},
+        "ints": [2**1023, -(2**1024), 2**64], "money": Decimal("12.50"), "ratio": Fraction(2**1000, 3),
+    }
+    for c in (codec, Codec(compression=None)):
+        assert c.decode(c.encode(value)) == value
+
+
+@pytest.mark.parametrize(
+    "value, word",
+    [
+        ({n: "x" * 40 for n in range(1000)}, "map key"),
+        ({"ids": set(range(20_000))}, "set element"),
+        ({"pad": "x" * LOOSE_MAX, "point": {(1, 2): 3}}, "map key"),
+        ({"pad": "x" * LOOSE_MAX, "n": HUGE}, "big integer"),
+        ({"pad": "x" * LOOSE_MAX, "d": Decimal(HUGE)}, "big integer"),
+        ({"pad": "x" * LOOSE_MAX, "f": Fraction(1, HUGE)}, "big integer"),
+    ],
+)
+def test_large_states_that_would_not_load_are_refused(value: object, word: str) -> None:
+    """Over LOOSE_MAX bytes, encode() applies the rules decode() will: what saves also loads."""
+    with pytest.raises(SerializationError, match=word):
+        codec.encode(value)
+
+
+def test_the_strict_rules_start_just_over_loose_max() -> None:
+    at_limit = {1: "x" * (LOOSE_MAX - 5)}
+    assert len(cbor2.dumps(at_limit)) == LOOSE_MAX
+    assert codec.decode(codec.encode(at_limit)) == at_limit
+    over = {1: "x" * (LOOSE_MAX - 4)}
+    with pytest.raises(SerializationError, match="map key"):
+        codec.encode(over)
+    with pytest.raises(CorruptCheckpointError, match="map key"):
+        codec.decode(raw(cbor2.dumps(over)))
+
+
+@pytest.mark.parametrize(
+    "value, word",
+    [
+        ({1 + k * P61: 0 for k in range(3000)}, "map key"),  # 3,000 colliding keys
+        (cbor2.CBORTag(258, [1 + k * P61 for k in range(3000)]), "set element"),
+        (cbor2.CBORTag(30, [2**270000 + 1, 2**270000 + 3]), "big integer"),  # gcd of 34 KB integers
+        (cbor2.CBORTag(4, [0, 3**180000]), "big integer"),  # a 285,000-bit Decimal mantissa
+    ],
+    ids=["colliding-keys", "colliding-set", "huge-fraction", "huge-decimal"],
+)
+def test_hostile_large_bodies_are_corrupt(value: object, word: str) -> None:
+    body = cbor2.dumps(value)
+    assert len(body) > LOOSE_MAX
+    for blob in (raw(body), snappy_frame(snappy.compress(body))):
+        with pytest.raises(CorruptCheckpointError, match=word):
+            codec.decode(blob)

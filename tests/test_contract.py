@@ -179,8 +179,12 @@ def test_values_round_trip(cp: RedisCheckpointer) -> None:
 
 @pytest.mark.parametrize(
     "state",
-    [object(), {"when": datetime.datetime(2024, 1, 1)}, {"re": __import__("re").compile("x")}, {"f": len}],
-    ids=["object", "naive-datetime", "regex", "function"],
+    [
+        object(), {"when": datetime.datetime(2024, 1, 1)}, {"re": __import__("re").compile("x")}, {"f": len},
+        # over codec.LOOSE_MAX bytes of CBOR: keys must be str/bytes, integers at most 1024 bits
+        {n: "x" * 40 for n in range(1000)}, {"pad": "x" * 40_000, "n": 2**1100},
+    ],
+    ids=["object", "naive-datetime", "regex", "function", "large-int-keys", "large-bignum"],
 )
 def test_unencodable_state_writes_nothing(cp: RedisCheckpointer, client: Any, prefix: str, state: Any) -> None:
     with pytest.raises(SerializationError):
