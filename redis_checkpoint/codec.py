@@ -113,23 +113,35 @@ STRICT_LIMITS: Dict[str, Any] = dict(
 
 
 class Codec:
-    """Encode and decode framed payloads. Immutable and thread-safe."""
+    """Encode and decode framed payloads. Immutable and thread-safe.
 
-    __slots__ = ("compression", "compression_threshold", "max_state_size")
+    Bodies over ``loose_max`` bytes of CBOR are decoded, and checked on encoding,
+    under :data:`STRICT_LIMITS`; :meth:`strict` gives a codec that does so for
+    every body (metadata, and blobs whose shape this package decides).
+    """
+
+    __slots__ = ("compression", "compression_threshold", "max_state_size", "loose_max")
 
     def __init__(
         self,
         compression: Optional[str] = "snappy",
         compression_threshold: int = 1024,
         max_state_size: int = DEFAULT_MAX_STATE_SIZE,
+        loose_max: int = LOOSE_MAX,
     ) -> None:
         if compression not in ("snappy", None):
             raise ValueError(f"compression must be 'snappy' or None, not {compression!r}")
         check_int("compression_threshold", compression_threshold, 0)
         check_int("max_state_size", max_state_size, 1)
+        check_int("loose_max", loose_max, 0)
         self.compression = compression
         self.compression_threshold = compression_threshold
         self.max_state_size = max_state_size
+        self.loose_max = loose_max
+
+    def strict(self) -> "Codec":
+        """This codec with :data:`STRICT_LIMITS` for bodies of every size."""
+        return Codec(self.compression, self.compression_threshold, self.max_state_size, loose_max=0)
 
     def encode(self, value: Any, what: str = "state") -> bytes:
         """CBOR-encode ``value`` and frame it. Raises :class:`SerializationError`."""
@@ -144,14 +156,14 @@ class Codec:
             raise SerializationError(
                 f"{what} encodes to {len(body)} bytes, over max_state_size={self.max_state_size}"
             )
-        if len(body) > LOOSE_MAX:  # it must load under the rules decode() will apply
+        if len(body) > self.loose_max:  # it must load under the rules decode() will apply
             try:
                 cbor2.loads(body, **STRICT_LIMITS)
             except Exception as exc:
+                where = f" ({len(body)} bytes of CBOR, over {self.loose_max})" if self.loose_max else ""
                 raise SerializationError(
-                    f"{what} encodes to {len(body)} bytes of CBOR, and over {LOOSE_MAX} bytes dict keys "
-                    f"and set members must be str or bytes, and integers at most "
-                    f"{MAX_BIGNUM_BYTES * 8} bits: {_reason(exc)}"
+                    f"{what}{where}: dict keys and set members must be str or bytes, and integers "
+                    f"at most {MAX_BIGNUM_BYTES * 8} bits: {_reason(exc)}"
                 ) from exc
         if self.compression is not None and len(body) >= self.compression_threshold:
             packed: bytes = snappy.compress(body)
@@ -187,7 +199,7 @@ class Codec:
             raise CorruptCheckpointError(f"{verb}{size} bytes, over max_state_size={self.max_state_size}")
         try:
             body = snappy.decompress(blob[2:]) if compressed else blob[2:]
-            return cbor2.loads(body, **(DECODER_LIMITS if len(body) <= LOOSE_MAX else STRICT_LIMITS))
+            return cbor2.loads(body, **(DECODER_LIMITS if len(body) <= self.loose_max else STRICT_LIMITS))
         except Exception as exc:  # any decoder failure is corruption, never a crash
             raise CorruptCheckpointError(f"cannot decode: {type(exc).__name__}: {_reason(exc)}") from exc
 

@@ -75,6 +75,7 @@ class RedisCheckpointer(Checkpointer):
         check_int("max_checkpoints", max_checkpoints, 1, optional=True)
         self._keep = max_checkpoints or 0
         self._codec = Codec(compression, compression_threshold, max_state_size)
+        self._meta_codec = self._codec.strict()  # list() decodes up to 1000 records a call
         check_int("min_replicas", min_replicas, 0)
         self._min_replicas = min_replicas
         wait = check_number(
@@ -173,7 +174,7 @@ class RedisCheckpointer(Checkpointer):
            second entry. Without a client-side id, step 3 would append twice.
         """
         keys = self.keys(thread_id)
-        meta, meta_blob = encode_metadata(self._codec, metadata)
+        meta, meta_blob = encode_metadata(self._meta_codec, metadata)
         cid = new_id() if checkpoint_id is None else validate_id(checkpoint_id)
         if expected_id is ANY:
             mode, expected = "", ""
@@ -193,7 +194,7 @@ class RedisCheckpointer(Checkpointer):
             raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)
         created, size, parent, stored_meta = parse_record(rec)
         if status == 0:  # already saved: report what is stored
-            meta = decode_metadata(self._codec, stored_meta, thread_id, cid)
+            meta = decode_metadata(self._meta_codec, stored_meta, thread_id, cid)
         saved = CheckpointMetadata(cid, thread_id, parent, created, meta, size)
         if acked < need:
             raise ReplicationError(saved, acked, need)
@@ -211,7 +212,7 @@ class RedisCheckpointer(Checkpointer):
             return None
         cid, rec, blob = reply
         created, _size, parent, meta_blob = parse_record(rec)
-        meta = decode_metadata(self._codec, meta_blob, thread_id, cid)
+        meta = decode_metadata(self._meta_codec, meta_blob, thread_id, cid)
         try:
             state = self._codec.decode(blob)
         except CorruptCheckpointError as exc:
@@ -259,7 +260,7 @@ class RedisCheckpointer(Checkpointer):
             for i in range(2, len(reply), 2):
                 cid = reply[i].decode()
                 created, size, parent, meta_blob = parse_record(reply[i + 1])
-                meta = decode_metadata(self._codec, meta_blob, thread_id, cid)
+                meta = decode_metadata(self._meta_codec, meta_blob, thread_id, cid)
                 out.append(CheckpointMetadata(cid, thread_id, parent, created, meta, size))
             if scanned < page:
                 break

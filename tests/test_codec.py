@@ -205,3 +205,14 @@ def test_hostile_large_bodies_are_corrupt(value: object, word: str) -> None:
     for blob in (raw(body), snappy_frame(snappy.compress(body))):
         with pytest.raises(CorruptCheckpointError, match=word):
             codec.decode(blob)
+
+
+def test_a_strict_codec_applies_the_rules_at_every_size() -> None:
+    strict = codec.strict()
+    assert strict.decode(strict.encode({"a": [b"x", {"s"}], "n": 2**1000})) == {"a": [b"x", {"s"}], "n": 2**1000}
+    for bad in ({1: "x"}, {"s": {1}}, [2**1100]):
+        with pytest.raises(SerializationError, match="metadata: dict keys"):
+            strict.encode(bad, "metadata")
+        with pytest.raises(CorruptCheckpointError):
+            strict.decode(raw(cbor2.dumps(bad)))
+        assert codec.decode(codec.encode(bad)) == bad  # the default codec keeps them in small bodies

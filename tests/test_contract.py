@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any, Callable
 
+import cbor2
 import pytest
 
 import redis_checkpoint.store as store_module
@@ -211,6 +212,7 @@ def test_state_over_max_size_is_refused(make_cp: Callable[..., RedisCheckpointer
         (lambda cp: cp.save("t", 1, metadata=[("a", 1)]), TypeError, "metadata"),
         (lambda cp: cp.save("t", 1, metadata={1: "x"}), TypeError, "metadata"),
         (lambda cp: cp.save("t", 1, metadata={"x": object()}), SerializationError, "metadata"),
+        (lambda cp: cp.save("t", 1, metadata={"x": {1: 2}}), SerializationError, "metadata"),  # strict
         (lambda cp: cp.save("t", 1, checkpoint_id=""), ValueError, "checkpoint_id"),
         (lambda cp: cp.save("t", 1, checkpoint_id="a b"), ValueError, "checkpoint_id"),
         (lambda cp: cp.save("t", 1, checkpoint_id=7), TypeError, "checkpoint_id"),
@@ -285,6 +287,26 @@ def test_corrupt_blob_names_thread_and_checkpoint(cp: RedisCheckpointer, client:
     with pytest.raises(CorruptCheckpointError, match="header") as err:
         cp.load("t", m.id)
     assert err.value.checkpoint_id == m.id
+
+
+def test_planted_colliding_keys_are_corrupt_not_slow(cp: RedisCheckpointer, client: Any) -> None:
+    """Keys sharing one hash make a dict quadratic to build; stored ones are refused instead.
+
+    A metadata record is decoded under the strict rules at any size (``list`` reads
+    up to 1000 of them a call), a state over ``codec.LOOSE_MAX`` bytes.
+    """
+    m = cp.save("t", {"ok": True}, metadata={"by": "a"})
+    colliding = cbor2.dumps({1 + k * (2**61 - 1): 0 for k in range(3000)})  # 36 KB
+    thread = cp.keys("t").thread
+    client.hset(thread, "state", b"R\x10" + colliding)
+    with pytest.raises(CorruptCheckpointError, match="map key") as err:
+        cp.load("t")
+    assert err.value.checkpoint_id == m.id
+    created, size, parent, _meta = client.hget(thread, "record").split(b"\n", 3)
+    record = b"\n".join((created, size, parent, b"R\x10" + cbor2.dumps({1: 0, 2: 0})))
+    client.hset(thread, mapping={"record": record, f"m:{m.id}": record})
+    with pytest.raises(CorruptCheckpointError, match="metadata"):
+        cp.list("t")
 
 
 def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:

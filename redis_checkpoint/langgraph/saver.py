@@ -70,7 +70,7 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         else:
             self.checkpointer = RedisCheckpointer(checkpointer_or_client, **options)
         self._keep = max_checkpoints or 0
-        self._codec = self.checkpointer._codec
+        self._codec = self.checkpointer._codec.strict()  # every blob's shape is ours: str keys, bytes
 
     @classmethod
     def from_url(cls, url: str, *, serde: Optional[SerializerProtocol] = None,
