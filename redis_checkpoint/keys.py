@@ -167,9 +167,16 @@ def thread_id_of(key_prefix: str, thread_key: str, suffix: str = SUFFIXES[0]) ->
     ``suffix=GRAPH_SUFFIXES[1]`` reads a LangGraph ``ids`` key instead.
     """
     head, tail = f"{key_prefix}:{{", "}:" + suffix
-    if not (thread_key.startswith(head) and thread_key.endswith(tail)):
-        raise ValueError(f"not a thread key under prefix {key_prefix!r}: {thread_key!r}")
-    return unescape(thread_key[len(head) : -len(tail)])
+    escaped = thread_key[len(head) : -len(tail)]
+    if thread_key.startswith(head) and thread_key.endswith(tail) and escaped:
+        try:
+            thread_id = unescape(escaped)
+        except ValueError:  # "%zz"
+            pass
+        else:
+            if escape(thread_id) == escaped:  # "%41" or "a}b" were not written by escape()
+                return thread_id
+    raise ValueError(f"not a thread key under prefix {key_prefix!r}: {thread_key!r}")
 
 
 def thread_pattern(key_prefix: str, escaped_glob: str = "*", suffix: str = SUFFIXES[0]) -> str:

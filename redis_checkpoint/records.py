@@ -15,11 +15,30 @@ from .errors import CorruptCheckpointError
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
-def parse_record(rec: bytes) -> Tuple[datetime.datetime, int, Optional[str], bytes]:
-    """``(created_at, size, parent_id, framed metadata)`` of a stored record."""
-    created, size, parent, meta = rec.split(b"\n", 3)
-    created_at = _EPOCH + datetime.timedelta(microseconds=int(created))
-    return created_at, int(size), (parent.decode() if parent else None), meta
+def parse_record(
+    rec: bytes, thread_id: str, checkpoint_id: str
+) -> Tuple[datetime.datetime, int, Optional[str], bytes]:
+    """``(created_at, size, parent_id, framed metadata)`` of a stored record.
+
+    Raises :class:`CorruptCheckpointError` naming the checkpoint for bytes that are
+    not a record (int() refuses numbers over 4300 digits, so this stays cheap).
+    """
+    try:
+        created, size, parent, meta = rec.split(b"\n", 3)
+        created_at = _EPOCH + datetime.timedelta(microseconds=int(created))
+        return created_at, int(size), (parent.decode() if parent else None), meta
+    except (ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
+        raise CorruptCheckpointError(
+            f"bad record: {type(exc).__name__}: {exc}", thread_id=thread_id, checkpoint_id=checkpoint_id
+        ) from exc
+
+
+def decode_id(raw: bytes, thread_id: str) -> str:
+    """A checkpoint id read from Redis; :class:`CorruptCheckpointError` if it is not UTF-8."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        raise CorruptCheckpointError(f"checkpoint id {raw[:64]!r} is not UTF-8", thread_id=thread_id) from exc
 
 
 def encode_metadata(codec: Codec, metadata: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], bytes]:

@@ -25,7 +25,7 @@ from .errors import (
     check_number,
 )
 from .ids import new_id, validate_id
-from .records import decode_metadata, encode_metadata, parse_record
+from .records import decode_id, decode_metadata, encode_metadata, parse_record
 from .retries import DEFAULT_BUDGET, RetryPolicy
 from .scripts import save_args, scripts_for
 
@@ -191,8 +191,8 @@ class RedisCheckpointer(Checkpointer):
                          self._policy.replay_window_ms)
         (status, rec), acked = self._write("save", thread_id, self._scripts.save, keys, args)
         if status == -1:
-            raise ConflictError(thread_id, expected_id, rec.decode() if rec else None)
-        created, size, parent, stored_meta = parse_record(rec)
+            raise ConflictError(thread_id, expected_id, decode_id(rec, thread_id) if rec else None)
+        created, size, parent, stored_meta = parse_record(rec, thread_id, cid)
         if status == 0:  # already saved: report what is stored
             meta = decode_metadata(self._meta_codec, stored_meta, thread_id, cid)
         saved = CheckpointMetadata(cid, thread_id, parent, created, meta, size)
@@ -211,7 +211,7 @@ class RedisCheckpointer(Checkpointer):
         if reply is None:
             return None
         cid, rec, blob = reply
-        created, _size, parent, meta_blob = parse_record(rec)
+        created, _size, parent, meta_blob = parse_record(rec, thread_id, cid)
         meta = decode_metadata(self._meta_codec, meta_blob, thread_id, cid)
         try:
             state = self._codec.decode(blob)
@@ -233,7 +233,7 @@ class RedisCheckpointer(Checkpointer):
                 reply = None
         if reply is None:
             return None
-        return reply[0].decode(), reply[1], reply[2]
+        return decode_id(reply[0], thread_id), reply[1], reply[2]
 
     def list(
         self, thread_id: str, *, limit: Optional[int] = None, before: Optional[str] = None
@@ -258,13 +258,13 @@ class RedisCheckpointer(Checkpointer):
                 break  # the cursor was trimmed by retention meanwhile: nothing older is left
             scanned, last = reply[0], reply[1]
             for i in range(2, len(reply), 2):
-                cid = reply[i].decode()
-                created, size, parent, meta_blob = parse_record(reply[i + 1])
+                cid = decode_id(reply[i], thread_id)
+                created, size, parent, meta_blob = parse_record(reply[i + 1], thread_id, cid)
                 meta = decode_metadata(self._meta_codec, meta_blob, thread_id, cid)
                 out.append(CheckpointMetadata(cid, thread_id, parent, created, meta, size))
             if scanned < page:
                 break
-            cursor = last.decode()
+            cursor = decode_id(last, thread_id)
         return out
 
     def threads(self, match: str = "*") -> Iterator[str]:
@@ -282,7 +282,11 @@ class RedisCheckpointer(Checkpointer):
         pattern = _keys.thread_pattern(self._prefix, _keys.escape_glob(match), suffix)
         try:
             for key in scan_keys(self._client, pattern):
-                yield _keys.thread_id_of(self._prefix, key.decode(), suffix)
+                try:
+                    thread_id = _keys.thread_id_of(self._prefix, key.decode(), suffix)
+                except ValueError:  # not UTF-8, or not an escaped id: a stray key, not ours
+                    continue
+                yield thread_id
         except redis.RedisError as exc:
             raise _storage_error("threads", match, exc) from exc
 

@@ -289,6 +289,27 @@ def test_corrupt_blob_names_thread_and_checkpoint(cp: RedisCheckpointer, client:
     assert err.value.checkpoint_id == m.id
 
 
+@pytest.mark.parametrize(
+    "record",
+    [b"garbage", b"1\n2\n", b"x\n1\n\n", b"1\n" + b"9" * 5000 + b"\n\n", b"9" * 30 + b"\n1\n\n", b"1\n1\n\xff\n"],
+    ids=["no-fields", "three-fields", "bad-time", "huge-size", "time-overflow", "parent-not-utf8"],
+)
+def test_planted_bad_record_is_corrupt(cp: RedisCheckpointer, client: Any, record: bytes) -> None:
+    m = cp.save("t", 1)
+    client.hset(cp.keys("t").thread, mapping={"record": record, f"m:{m.id}": record})
+    for read in (lambda: cp.load("t"), lambda: cp.load("t", m.id), lambda: cp.list("t")):
+        with pytest.raises(CorruptCheckpointError, match="bad record") as err:
+            read()
+        assert err.value.thread_id == "t" and err.value.checkpoint_id == m.id
+
+
+def test_planted_current_id_not_utf8_is_corrupt(cp: RedisCheckpointer, client: Any) -> None:
+    cp.save("t", 1)
+    client.hset(cp.keys("t").thread, "current", b"\xff")
+    with pytest.raises(CorruptCheckpointError, match="UTF-8"):
+        cp.load("t")
+
+
 def test_planted_colliding_keys_are_corrupt_not_slow(cp: RedisCheckpointer, client: Any) -> None:
     """Keys sharing one hash make a dict quadratic to build; stored ones are refused instead.
 
@@ -445,6 +466,15 @@ def test_threads_lists_every_thread_by_glob(cp: RedisCheckpointer) -> None:
     assert list(other.threads()) == []
     with pytest.raises(ValueError, match="match"):
         list(cp.threads(""))
+
+
+def test_threads_skips_stray_keys(cp: RedisCheckpointer, client: Any) -> None:
+    """Keys under the prefix that escape() could not have written are not threads."""
+    cp.save("a}b", 1)
+    p = cp.key_prefix.encode()
+    for stray in (b"{\xff}", b"{%zz}", b"{%41}", b"{a}b}", b"{}"):
+        client.set(p + b":" + stray + b":thread", b"x")
+    assert list(cp.threads()) == ["a}b"]
 
 
 def test_advance_loads_computes_and_saves_with_compare_and_set(cp: RedisCheckpointer) -> None:

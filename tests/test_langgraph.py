@@ -13,7 +13,8 @@ import pytest
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 
-from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint import CorruptCheckpointError, RedisCheckpointer
+from redis_checkpoint.codec import Codec
 from redis_checkpoint.langgraph import RedisSaver
 from redis_checkpoint.testing import RedisClusterServers
 
@@ -213,3 +214,28 @@ def test_ttl_retention_and_compression_as_in_the_core(redis_url: str, prefix: st
     time.sleep(0.8)
     assert real_client.exists(*keys) == 0 and saver.get_tuple({"configurable": {"thread_id": "t"}}) is None
     saver.close()
+
+
+@pytest.mark.parametrize("kind", ["c:", "b:", "w:"], ids=["record", "value", "write"])
+@pytest.mark.parametrize(
+    "planted",
+    [b"garbage", {"no": "fields"}, [1, 2], ["msgpack"], {"checkpoint": 1, "metadata": 2, "parent": 3},
+     {1 + k * (2**61 - 1): 0 for k in range(40)}],
+    ids=["not-a-frame", "map", "ints", "short-list", "wrong-types", "int-keys"],
+)
+def test_planted_blobs_are_corrupt(kind: str, planted: Any) -> None:
+    """Stored bytes of the wrong shape end in CorruptCheckpointError naming the checkpoint."""
+    client = fakeredis.FakeRedis()
+    saver = RedisSaver(client)
+    config = put_steps(saver, "t", {"notes": "x"}, steps=1)
+    saver.put_writes(config, [("notes", "y")], task_id="task")
+    data = saver._keys("t").data
+    fields = [f for f in client.hkeys(data) if f.startswith(kind.encode())]
+    assert fields
+    blob = planted if isinstance(planted, bytes) else Codec().encode(planted)  # any CBOR
+    client.hset(data, mapping={f: blob for f in fields})
+    cid = config["configurable"]["checkpoint_id"]
+    for read in (lambda: saver.get_tuple(config), lambda: list(saver.list(config))):
+        with pytest.raises(CorruptCheckpointError) as err:
+            read()
+        assert err.value.thread_id == "t" and err.value.checkpoint_id == cid

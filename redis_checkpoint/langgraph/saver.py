@@ -34,8 +34,7 @@ from .. import keys as _keys
 from ..errors import ReplicationError, check_int
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
-
-SEP = "\0"
+from .entries import SEP, entries
 PAGE = 100
 _IDX_OFFSET = 10**9  # write indexes may be negative (WRITES_IDX_MAP): offset, then pad
 
@@ -243,31 +242,15 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
 
     def _parse(self, thread_id: str, ns: str, reply: List[Any]) -> Iterator[CheckpointTuple]:
         """Tuples from an ``lg_read.lua`` reply (a records-only reply has no values or writes)."""
-        i = 0
-        while i < len(reply):
-            cid, record = reply[i].decode(), self._codec.decode(reply[i + 1])
-            n = int(reply[i + 2])
-            blobs = reply[i + 3: i + 3 + 2 * n]
-            i += 3 + 2 * n
-            k = int(reply[i])
-            writes = reply[i + 1: i + 1 + k]
-            i += 1 + k
-            checkpoint = self.serde.loads_typed(tuple(record["checkpoint"]))
-            values: Dict[str, Any] = {}
-            for field, blob in zip(blobs[::2], blobs[1::2]):
-                kind, payload = self._codec.decode(blob)
-                if kind != "empty":
-                    channel = field.decode().split(SEP)[1]
-                    values[channel] = self.serde.loads_typed((kind, payload))
-            pending = []
-            for blob in writes:
-                task_id, channel, kind, payload, _path = self._codec.decode(blob)
-                pending.append((task_id, channel, self.serde.loads_typed((kind, payload))))
-            parent = record["parent"]
+        loads = self.serde.loads_typed
+        for e in entries(self._codec, thread_id, reply):
+            cid, parent = e.checkpoint_id, e.parent_id
+            values: Dict[str, Any] = {channel: loads(value) for channel, value in e.values}
+            pending = [(task_id, channel, loads(value)) for task_id, channel, value in e.writes]
             yield CheckpointTuple(
                 config={"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}},
-                checkpoint={**checkpoint, "channel_values": values},  # type: ignore[typeddict-item]
-                metadata=self.serde.loads_typed(tuple(record["metadata"])),
+                checkpoint={**loads(e.checkpoint), "channel_values": values},  # type: ignore[typeddict-item]
+                metadata=loads(e.metadata),
                 parent_config=(
                     {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": parent}}
                     if parent else None

@@ -1,0 +1,80 @@
+"""Checkpoints read back from ``lua/lg_read.lua``, checked for shape before ``serde`` sees them.
+
+Per checkpoint a reply holds: its id, its record, ``n``, ``n`` (field, value blob)
+pairs, ``k``, ``k`` write blobs. The script decides that layout; what the blobs
+hold is stored data, untrusted (``SECURITY.md``). A blob of the wrong shape raises
+:class:`CorruptCheckpointError` naming the thread and checkpoint, never a
+``KeyError`` or an unpacking ``ValueError`` from deep in the saver.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
+
+from ..codec import Codec
+from ..errors import CorruptCheckpointError
+from ..records import decode_id
+
+SEP = "\0"
+Typed = Tuple[str, bytes]  # what serde.dumps_typed returns and loads_typed takes
+
+
+@dataclass(frozen=True)
+class Entry:
+    checkpoint_id: str
+    checkpoint: Typed
+    metadata: Typed
+    parent_id: Optional[str]
+    values: List[Tuple[str, Typed]]  # (channel, value), empty channels left out
+    writes: List[Tuple[str, str, Typed]]  # (task id, channel, value)
+
+
+def entries(codec: Codec, thread_id: str, reply: Sequence[Any]) -> Iterator[Entry]:
+    i = 0
+    while i < len(reply):
+        cid = decode_id(reply[i], thread_id)
+        record, n = reply[i + 1], int(reply[i + 2])
+        blobs = reply[i + 3 : i + 3 + 2 * n]
+        i += 3 + 2 * n
+        k = int(reply[i])
+        writes = reply[i + 1 : i + 1 + k]
+        i += 1 + k
+        try:
+            entry = _entry(codec, cid, record, blobs, writes)
+        except (CorruptCheckpointError, ValueError, TypeError, KeyError) as exc:
+            raise CorruptCheckpointError(
+                f"bad entry: {exc}", thread_id=thread_id, checkpoint_id=cid
+            ) from exc
+        yield entry
+
+
+def _entry(codec: Codec, cid: str, record_blob: bytes, blobs: Sequence[bytes], writes: Sequence[bytes]) -> Entry:
+    record = codec.decode(record_blob)
+    if not isinstance(record, dict):
+        raise TypeError("record is not a map")
+    parent = record["parent"]
+    if parent is not None and not isinstance(parent, str):
+        raise TypeError("parent is not text")
+    values = []
+    for field, blob in zip(blobs[::2], blobs[1::2]):
+        value = _typed(codec.decode(blob))
+        if value[0] != "empty":
+            parts = field.decode().split(SEP)  # b:<ns> SEP <channel> SEP <version>
+            if len(parts) != 3:
+                raise ValueError(f"bad value field {field[:64]!r}")
+            values.append((parts[1], value))
+    pending = []
+    for blob in writes:
+        write = codec.decode(blob)  # [task id, channel, type, bytes, task path]
+        if not (isinstance(write, list) and len(write) == 5 and isinstance(write[0], str)
+                and isinstance(write[1], str)):
+            raise TypeError("write is not [task id, channel, type, bytes, path]")
+        pending.append((write[0], write[1], _typed(write[2:4])))
+    return Entry(cid, _typed(record["checkpoint"]), _typed(record["metadata"]), parent, values, pending)
+
+
+def _typed(value: Any) -> Typed:
+    if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], bytes)):
+        raise TypeError("not a [type, bytes] pair")
+    return value[0], value[1]
