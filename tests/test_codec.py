@@ -216,3 +216,16 @@ def test_a_strict_codec_applies_the_rules_at_every_size() -> None:
         with pytest.raises(CorruptCheckpointError):
             strict.decode(raw(cbor2.dumps(bad)))
         assert codec.decode(codec.encode(bad)) == bad  # the default codec keeps them in small bodies
+
+
+@settings(max_examples=300)
+@given(st.lists(st.binary(max_size=30), min_size=1, max_size=5).map(b"\n".join))
+def test_any_stored_record_parses_or_is_corrupt(rec: bytes) -> None:
+    from redis_checkpoint.records import parse_record
+
+    try:
+        created, size, _parent, _meta = parse_record(rec, "t", "c")
+    except CorruptCheckpointError as exc:
+        assert exc.checkpoint_id == "c"
+    else:
+        assert created.tzinfo is not None and isinstance(size, int)
