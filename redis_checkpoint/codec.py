@@ -71,7 +71,7 @@ def _bignum(value: Any, immutable: bool) -> int:
     if not isinstance(value, bytes):
         raise ValueError("big integer content is not a byte string")
     if len(value) > MAX_BIGNUM_BYTES:
-        raise ValueError(f"big integer of {len(value)} bytes, over {MAX_BIGNUM_BYTES} ({MAX_BIGNUM_BYTES * 8} bits)")
+        raise ValueError(f"big integer of {len(value)} bytes, over {MAX_BIGNUM_BYTES * 8} bits")
     return int.from_bytes(value, "big")
 
 

@@ -35,6 +35,7 @@ from ..errors import ReplicationError, check_int
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
 from .entries import SEP, entries
+
 PAGE = 100
 _IDX_OFFSET = 10**9  # write indexes may be negative (WRITES_IDX_MAP): offset, then pad
 
