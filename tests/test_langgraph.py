@@ -10,6 +10,8 @@ from typing import Any
 
 import fakeredis
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 
@@ -239,3 +241,27 @@ def test_planted_blobs_are_corrupt(kind: str, planted: Any) -> None:
         with pytest.raises(CorruptCheckpointError) as err:
             read()
         assert err.value.thread_id == "t" and err.value.checkpoint_id == cid
+
+
+stored_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.binary(max_size=5),
+    lambda kids: st.lists(kids, max_size=6) | st.dictionaries(st.text(max_size=10), kids, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(stored_values, stored_values, stored_values, st.binary(max_size=12))
+def test_any_stored_blobs_read_back_or_are_corrupt(record: Any, value: Any, write: Any, field: bytes) -> None:
+    """Whatever CBOR sits in a record, value or write blob: an Entry, or CorruptCheckpointError."""
+    from redis_checkpoint.langgraph.entries import entries
+
+    codec = Codec().strict()
+    blob = lambda v: Codec().encode(v)  # noqa: E731
+    reply = [b"cid", blob(record), 1, b"b:" + field, blob(value), 1, blob(write)]
+    try:
+        (entry,) = entries(codec, "t", reply)
+    except CorruptCheckpointError as exc:
+        assert exc.checkpoint_id == "cid"
+    else:
+        assert isinstance(entry.checkpoint[1], bytes) and all(isinstance(v[1], bytes) for _, v in entry.values)
