@@ -69,6 +69,11 @@ def test_import_saves_in_order_under_the_file_ids(cp: RedisCheckpointer) -> None
         ({"thread": "b", "checkpoints": [{"id": "b1", "state": 1, "metadata": [1]}]}, "metadata"),
         ({"thread": "b", "checkpoints": [{"id": "b1", "state": 1, "metadata": {1: 2}}]}, "metadata"),
         ("not a map", "entry 2 is a str"),
+        # what the target's save would refuse: the rules for large states, nested int keys in metadata
+        ({"thread": "b", "checkpoints": [{"id": "b1", "state": {n: "x" * 40 for n in range(1000)}}]},
+         r"entry 2 \('b'\): checkpoint 0: state .*map key"),
+        ({"thread": "b", "checkpoints": [{"id": "b1", "state": 1, "metadata": {"k": {1: 2}}}]},
+         "checkpoint 0: metadata"),
     ],
 )
 def test_a_malformed_entry_anywhere_in_a_file_writes_nothing(cp: RedisCheckpointer, bad: Any, words: str) -> None:
@@ -97,3 +102,14 @@ def test_a_pipe_is_checked_one_thread_at_a_time(cp: RedisCheckpointer) -> None:
         transfer.import_(cp, io.BufferedReader(Pipe(data)), lambda _n: None)
     assert [m.id for m in cp.list("a")] == ["a2", "a1"]  # the entry before the bad one
     assert cp.list("b") == []
+
+
+def test_a_state_over_the_targets_max_state_size_writes_nothing() -> None:
+    small = RedisCheckpointer(fakeredis.FakeRedis(), key_prefix="imp", max_state_size=1000)
+    data = export_bytes([GOOD, {"thread": "b", "checkpoints": [{"id": "b1", "state": "x" * 2000}]}], end=2)
+    with pytest.raises(transfer.ImportFormatError, match="max_state_size"):
+        transfer.import_(small, io.BytesIO(data), lambda _n: None)
+    assert small.client.keys("*") == []
+    with pytest.raises(transfer.ImportFormatError, match="max_state_size"):  # a pipe: before entry 2's writes
+        transfer.import_(small, io.BufferedReader(Pipe(data)), lambda _n: None)
+    assert small.list("b") == []

@@ -8,13 +8,14 @@ The file is a CBOR sequence (RFC 8742) that opens with the self-describe tag:
 3. a trailer map: ``{"end": <number of threads>}``, so a truncated file is detected.
 
 Import reads the whole file once before it writes, so a file that is cut short
-or malformed anywhere writes nothing. It then saves every checkpoint in order
-under its own id: importing twice, or
-into a thread that already has those ids, writes nothing new. Ids, order,
-metadata and state are kept; ``created_at`` and ``parent_id`` are decided again
-by the target at commit time (they are in the file for reference). A checkpoint
-the thread no longer knows (retention removed it more than ``retry_budget`` +
-60 s ago) is saved again, as the newest.
+or malformed anywhere, or that holds a checkpoint the target would refuse (over
+its ``max_state_size``, or breaking the rules for large states), writes
+nothing. It then saves every checkpoint in order under its own id: importing
+twice, or into a thread that already has those ids, writes nothing new. Ids,
+order, metadata and state are kept; ``created_at`` and ``parent_id`` are
+decided again by the target at commit time (they are in the file for
+reference). A checkpoint the thread no longer knows (retention removed it more
+than ``retry_budget`` + 60 s ago) is saved again, as the newest.
 """
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from typing import IO, Any, Callable, Iterator, List, Tuple
 import cbor2
 
 from ..codec import DECODER_LIMITS
+from ..errors import SerializationError
 from ..ids import validate_id
 from ..keys import validate_thread_id
+from ..records import encode_metadata
 from ..store import RedisCheckpointer
 
 FORMAT = "redis-checkpoint-export"
@@ -132,6 +135,17 @@ def _threads(source: IO[bytes]) -> Iterator[Tuple[str, List[Tuple[str, Any, Any]
     raise ImportFormatError(f"truncated: no trailer after {n} threads")
 
 
+def _check_savable(cp: RedisCheckpointer, n: int, thread: str, cks: List[Tuple[str, Any, Any]]) -> None:
+    """Encode each state and metadata as ``save`` will (size limit, the rules for large
+    states), so that a checkpoint the target would refuse stops the import before it writes."""
+    for i, (_cid, state, metadata) in enumerate(cks):
+        try:
+            cp._codec.encode(state)
+            encode_metadata(cp._meta_codec, metadata)
+        except SerializationError as exc:
+            raise ImportFormatError(f"thread entry {n} ({thread!r:.60}): checkpoint {i}: {exc}") from None
+
+
 def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int], None]) -> Tuple[int, int]:
     """Save every checkpoint of the file, in order, under its id; returns (threads, checkpoints).
 
@@ -141,11 +155,12 @@ def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int],
     """
     if source.seekable():
         start = source.tell()
-        for _ in _threads(source):
-            pass
+        for n, (thread, cks) in enumerate(_threads(source), 1):
+            _check_savable(cp, n, thread, cks)
         source.seek(start)
     threads = checkpoints = 0
     for thread, cks in _threads(source):
+        _check_savable(cp, threads + 1, thread, cks)  # a pipe: before this entry's first write
         for cid, state, metadata in cks:
             cp.save(thread, state, metadata=metadata, checkpoint_id=cid)
             checkpoints += 1
