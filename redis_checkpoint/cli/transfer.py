@@ -153,14 +153,16 @@ def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int],
     short or malformed anywhere writes nothing. A pipe is checked one thread
     entry at a time: what came before a bad entry is saved.
     """
-    if source.seekable():
+    seekable = source.seekable()
+    if seekable:
         start = source.tell()
         for n, (thread, cks) in enumerate(_threads(source), 1):
             _check_savable(cp, n, thread, cks)
         source.seek(start)
     threads = checkpoints = 0
     for thread, cks in _threads(source):
-        _check_savable(cp, threads + 1, thread, cks)  # a pipe: before this entry's first write
+        if not seekable:  # a pipe: each entry before its first write
+            _check_savable(cp, threads + 1, thread, cks)
         for cid, state, metadata in cks:
             cp.save(thread, state, metadata=metadata, checkpoint_id=cid)
             checkpoints += 1
