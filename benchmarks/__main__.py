@@ -33,7 +33,8 @@ import redis
 
 from . import parallel, scaling, side_by_side, target
 
-RATIOS = (("save", "raw SET"), ("load", "raw GET"), ("list10", "raw ZREVRANGE"))
+#: Each operation and its raw redis-py limit (the worker runs have no raw ZREVRANGE).
+RAW_OF = {"save": "raw SET", "load": "raw GET", "list10": "raw ZREVRANGE"}
 
 
 def progress(message: str) -> None:
@@ -51,7 +52,7 @@ def worker_counts(most: int) -> List[int]:
 def print_size(size: str, res: Dict[str, Any]) -> None:
     print(f"\n## state ~{size} B of JSON: CBOR {res['cbor_bytes']} B, stored {res['stored_bytes']} B "
           f"(compression x{res['compression_ratio']:.2f}), {res['ops_per_round']} calls per round")
-    for group, base in RATIOS:
+    for group, base in RAW_OF.items():
         for name, m in res[group].items():
             ratio = m["ops_per_s"] / res[group][base]["ops_per_s"]
             print(f"  {group:6s} {name:22s} {m['ops_per_s']:8.0f} ops/s  p50 {m['p50_us']:8.0f} µs  "
@@ -60,6 +61,20 @@ def print_size(size: str, res: Dict[str, Any]) -> None:
     print(f"  memory per checkpoint {mem['checkpoint_bytes']:.0f} B vs raw SET {mem['raw_set_bytes']:.0f} B "
           f"(x{mem['ratio']:.2f}); MEMORY USAGE {mem['memory_usage_checkpoint']:.0f} B vs "
           f"{mem['memory_usage_raw']:.0f} B")
+
+
+def print_saturation(workers: Dict[str, List[Dict[str, Any]]]) -> None:
+    """Per operation: the best aggregate throughput, and whether the server's core saturated."""
+    for op, raw in RAW_OF.items():
+        best = max(workers[op], key=lambda r: r["ops_per_s"])
+        saturated = [r["workers"] for r in workers[op] if r["server_cpu"] >= 0.9]
+        where = (f"server core saturated from W={saturated[0]}" if saturated
+                 else f"server core not saturated (at most {max(r['server_cpu'] for r in workers[op]):.2f} cores)")
+        line = f"  {op}: best {best['ops_per_s']:.0f} ops/s at W={best['workers']}; {where}"
+        if raw in workers:
+            raw_best = max(r["ops_per_s"] for r in workers[raw])
+            line += f"; x{best['ops_per_s'] / raw_best:.2f} of the best {raw}"
+        print(line)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -102,17 +117,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 print(f"  {op:8s} W={w:<3d} {r['ops_per_s']:8.0f} ops/s  p50 {r['p50_us']:7.0f} µs  "
                       f"p99 {r['p99_us']:7.0f} µs  server CPU {r['server_cpu']:.2f} cores")
             report["workers"][op] = runs
-        for op in ("save", "load", "list10"):
-            raw = {"save": "raw SET", "load": "raw GET"}.get(op)
-            best = max(report["workers"][op], key=lambda r: r["ops_per_s"])
-            saturated = [r["workers"] for r in report["workers"][op] if r["server_cpu"] >= 0.9]
-            where = (f"server core saturated from W={saturated[0]}" if saturated
-                     else f"server core not saturated (at most {max(r['server_cpu'] for r in report['workers'][op]):.2f} cores)")
-            line = f"  {op}: best {best['ops_per_s']:.0f} ops/s at W={best['workers']}; {where}"
-            if raw:
-                raw_best = max(r["ops_per_s"] for r in report["workers"][raw])
-                line += f"; x{best['ops_per_s'] / raw_best:.2f} of the best {raw}"
-            print(line)
+        print_saturation(report["workers"])
         lengths = (10, 1000) if args.quick else (10, 10_000, 100_000)
         counts = (1, 1000) if args.quick else (1, 1000, 100_000)
         print("\n## history length (1 KB state)")
