@@ -47,39 +47,39 @@ local bare = ARGV[5] == '1'
 local out = {}
 for _, member in ipairs(ids) do
   local got = redis.call('HMGET', data, 'c:' .. member, 'v:' .. member)
-  if got[1] and bare then
+  if got[1] then
     out[#out + 1] = string.sub(member, #ns + 2)
     out[#out + 1] = got[1]
-    out[#out + 1] = 0
-    out[#out + 1] = 0
-  elseif got[1] then
-    out[#out + 1] = string.sub(member, #ns + 2)
-    out[#out + 1] = got[1]
-    local fields = {}
-    for field in string.gmatch(got[2] or '', '[^\n]+') do
-      fields[#fields + 1] = field
-    end
-    local blobs = {}
-    if #fields > 0 then
-      blobs = redis.call('HMGET', data, unpack(fields))
-    end
-    local slot = #out + 1
-    out[slot] = 0
-    for i = 1, #fields do
-      if blobs[i] then
-        out[#out + 1] = fields[i]
-        out[#out + 1] = blobs[i]
-        out[slot] = out[slot] + 1
+    if bare then
+      out[#out + 1] = 0
+      out[#out + 1] = 0
+    else
+      local fields = {}
+      for field in string.gmatch(got[2] or '', '[^\n]+') do
+        fields[#fields + 1] = field
       end
-    end
-    local members = redis.call('ZRANGEBYLEX', writes, '[' .. member .. '\0', '[' .. member .. '\0\255')
-    local wslot = #out + 1
-    out[wslot] = 0
-    for _, w in ipairs(members) do
-      local value = redis.call('HGET', data, 'w:' .. w)
-      if value then
-        out[#out + 1] = value
-        out[wslot] = out[wslot] + 1
+      local blobs = {}
+      if #fields > 0 then
+        blobs = redis.call('HMGET', data, unpack(fields))
+      end
+      local slot = #out + 1
+      out[slot] = 0
+      for i = 1, #fields do
+        if blobs[i] then
+          out[#out + 1] = fields[i]
+          out[#out + 1] = blobs[i]
+          out[slot] = out[slot] + 1
+        end
+      end
+      local members = redis.call('ZRANGEBYLEX', writes, '[' .. member .. '\0', '[' .. member .. '\0\255')
+      local wslot = #out + 1
+      out[wslot] = 0
+      for _, w in ipairs(members) do
+        local value = redis.call('HGET', data, 'w:' .. w)
+        if value then
+          out[#out + 1] = value
+          out[wslot] = out[wslot] + 1
+        end
       end
     end
   end
