@@ -146,7 +146,7 @@ def _tagged(key_prefix: str, thread_id: str) -> str:
     The only place a key name is built; ``thread_keys`` and ``graph_keys`` add
     their suffixes.
     """
-    return f"{key_prefix}:{{{thread_id.translate(_ESCAPE_TABLE)}}}:"
+    return f"{key_prefix}:{{{escape(thread_id)}}}:"
 
 
 def thread_keys(key_prefix: str, thread_id: str) -> ThreadKeys:
