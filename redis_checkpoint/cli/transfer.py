@@ -100,11 +100,7 @@ def _checked(item: Any, n: int) -> Tuple[str, List[Tuple[str, Any, Any]]]:
         for i, ck in enumerate(cks):
             if not isinstance(ck, dict) or "id" not in ck or "state" not in ck:
                 raise ValueError(f"checkpoint {i} is not a map with 'id' and 'state'")
-            metadata = ck.get("metadata") or None
-            if metadata is not None and (not isinstance(metadata, dict)
-                                         or not all(isinstance(k, str) for k in metadata)):
-                raise TypeError(f"checkpoint {i}: metadata must be a map with text keys")
-            out.append((validate_id(ck["id"], f"checkpoint {i} id"), ck["state"], metadata))
+            out.append((validate_id(ck["id"], f"checkpoint {i} id"), ck["state"], ck.get("metadata") or None))
     except (TypeError, ValueError) as exc:
         raise ImportFormatError(f"{where}: {exc}") from None
     return thread, out
@@ -136,13 +132,14 @@ def _threads(source: IO[bytes]) -> Iterator[Tuple[str, List[Tuple[str, Any, Any]
 
 
 def _check_savable(cp: RedisCheckpointer, n: int, thread: str, cks: List[Tuple[str, Any, Any]]) -> None:
-    """Encode each state and metadata as ``save`` will (size limit, the rules for large
-    states), so that a checkpoint the target would refuse stops the import before it writes."""
+    """Encode each state and metadata as ``save`` will (metadata a map with str keys, the
+    size limit, the rules for large states), so that a checkpoint the target would refuse
+    stops the import before it writes."""
     for i, (_cid, state, metadata) in enumerate(cks):
         try:
             cp._codec.encode(state)
             encode_metadata(cp._meta_codec, metadata)
-        except SerializationError as exc:
+        except (SerializationError, TypeError) as exc:
             raise ImportFormatError(f"thread entry {n} ({thread!r:.60}): checkpoint {i}: {exc}") from None
 
 
