@@ -64,5 +64,6 @@ def main(argv: Optional[List[str]] = None) -> None:
             print(profile(ops[name], args.calls))
         cp.delete_thread("t")
 
+
 if __name__ == "__main__":
     main()
