@@ -162,16 +162,11 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
                 self._write("remove", thread_id, *doomed)
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        src = self._keys(source_thread_id)
-        client = self.checkpointer.client
-        run = self.checkpointer._run
-        fields = run("copy_thread", source_thread_id, client.hgetall, src.data)
+        # one read script: a put on the source meanwhile is in the copy whole or not at all
+        fields, index, writes = self._read("copy_thread", source_thread_id, "dump")
         if not fields:
             return
-        index = run("copy_thread", source_thread_id, client.zrange, src.ids, 0, -1)
-        writes = run("copy_thread", source_thread_id, client.zrange, src.writes, 0, -1)
-        flat = [x for pair in fields.items() for x in pair]
-        self._write("copy", target_thread_id, len(fields), *flat, *index, SEP, *writes)
+        self._write("copy", target_thread_id, len(fields) // 2, len(index), *fields, *index, *writes)
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         if strategy not in ("keep_latest", "delete"):

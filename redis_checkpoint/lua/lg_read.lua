@@ -8,9 +8,11 @@
 --         "list": ARGV[2] ns, ARGV[3] "" or an id to start just below, ARGV[4] page size,
 --                 ARGV[5] "1" for records only (no blobs, no writes: n = k = 0)
 --         "namespaces": no more arguments
+--         "dump": no more arguments (copy_thread: the whole thread, read at one instant)
 -- Returns, for "get" and "list", a flat array with, per checkpoint:
 --   id, record, n, field1, blob1, ... fieldn, blobn, k, write1, ..., writek
--- (missing blobs are left out); for "namespaces" the list of namespaces.
+-- (missing blobs are left out); for "namespaces" the list of namespaces; for
+-- "dump" {hash fields and values, flat; index members; writes members}.
 local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
 local mode = ARGV[1]
 
@@ -25,6 +27,10 @@ if mode == 'namespaces' then
     out[#out + 1] = ns
     from = '(' .. ns .. '\0\255'
   end
+end
+
+if mode == 'dump' then
+  return {redis.call('HGETALL', data), redis.call('ZRANGE', index, 0, -1), redis.call('ZRANGE', writes, 0, -1)}
 end
 
 local ns = ARGV[2]

@@ -12,8 +12,9 @@
 --           retried task cannot change what it wrote.
 -- "remove": ARGV[4..] checkpoint members to delete with their writes.
 -- "keep_latest": keep only the newest checkpoint of every namespace.
--- "copy":   ARGV[4] n, then n field, value pairs for the hash, then index members,
---           "\0", then writes members: this thread becomes a copy of the one read.
+-- "copy":   ARGV[4] n, ARGV[5] m, then n field, value pairs for the hash, m index
+--           members, then writes members: this thread becomes a copy of a thread
+--           read by lg_read.lua's "dump".
 -- Returns the number of checkpoints removed (0 for other operations).
 local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
 local op = ARGV[1]
@@ -100,17 +101,12 @@ elseif op == 'keep_latest' then
   end
 elseif op == 'copy' then
   redis.call('DEL', data, index, writes)
-  local n = tonumber(ARGV[4])
-  for i = 5, 4 + 2 * n, 2 do
+  local n, m = tonumber(ARGV[4]), tonumber(ARGV[5])
+  for i = 6, 5 + 2 * n, 2 do
     redis.call('HSET', data, ARGV[i], ARGV[i + 1])
   end
-  local target = index
-  for i = 5 + 2 * n, #ARGV do
-    if ARGV[i] == '\0' then
-      target = writes
-    else
-      redis.call('ZADD', target, 0, ARGV[i])
-    end
+  for i = 6 + 2 * n, #ARGV do
+    redis.call('ZADD', i < 6 + 2 * n + m and index or writes, 0, ARGV[i])
   end
 else
   return redis.error_reply('ERR unknown operation ' .. tostring(op))
