@@ -249,6 +249,43 @@ def test_planted_blobs_are_corrupt(kind: str, planted: Any) -> None:
         assert err.value.thread_id == "t" and err.value.checkpoint_id == cid
 
 
+def test_a_value_shared_by_a_page_is_sent_once() -> None:
+    """A channel value that several listed checkpoints share crosses the wire once.
+
+    Each tuple still gets its own copy: changing one does not change another.
+    """
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    from redis_checkpoint.langgraph.entries import entries
+
+    saver = RedisSaver(fakeredis.FakeRedis())
+    config: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    versions: Any = {}
+    for step in range(3):
+        new = {"msgs": saver.get_next_version(versions.get("msgs"))}
+        if step == 0:
+            new["docs"] = saver.get_next_version(None)
+        versions.update(new)
+        ckpt = empty_checkpoint()
+        ckpt.update(id=f"{step:04d}", channel_values={"msgs": [step], "docs": ["d"] * 50},
+                    channel_versions=dict(versions))
+        config = saver.put(config, ckpt, {"step": step}, new)
+    reply = saver._read("list", "t", "list", "", "", 10, "")
+    docs = [reply[i + 1] for i, x in enumerate(reply) if isinstance(x, bytes) and x.startswith(b"b:\0docs\0")]
+    assert [isinstance(d, bytes) for d in docs] == [True, False, False]  # newest first; then 0
+    tuples = list(saver.list({"configurable": {"thread_id": "t"}}))
+    assert [t.checkpoint["channel_values"] for t in tuples] == [
+        {"msgs": [step], "docs": ["d"] * 50} for step in (2, 1, 0)]
+    tuples[0].checkpoint["channel_values"]["docs"].append("changed")
+    assert tuples[1].checkpoint["channel_values"]["docs"] == ["d"] * 50
+    # a reference to a value the reply never sent is corruption, not a KeyError
+    first = reply.index(docs[0])
+    planted = reply[:first] + [0] + reply[first + 1:]
+    with pytest.raises(CorruptCheckpointError, match="refers to no earlier value") as err:
+        list(entries(saver._codec, "t", planted))
+    assert err.value.checkpoint_id == "0002"
+
+
 stored_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5) | st.binary(max_size=5),
     lambda kids: st.lists(kids, max_size=6) | st.dictionaries(st.text(max_size=10), kids, max_size=4),

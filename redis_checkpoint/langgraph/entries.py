@@ -1,7 +1,10 @@
 """Checkpoints read back from ``lua/lg_read.lua``, checked for shape before ``serde`` sees them.
 
 Per checkpoint a reply holds: its id, its record, ``n``, ``n`` (field, value blob)
-pairs, ``k``, ``k`` write blobs. The script decides that layout; what the blobs
+pairs, ``k``, ``k`` write blobs. A value blob the reply already holds for an
+earlier checkpoint comes as the integer 0: it is decoded once per reply, and
+``serde`` still loads it once per checkpoint, so no two tuples share an object.
+The script decides that layout; what the blobs
 hold is stored data, untrusted (``SECURITY.md``). A blob of the wrong shape raises
 :class:`CorruptCheckpointError` naming the thread and checkpoint, never a
 ``KeyError`` or an unpacking ``ValueError`` from deep in the saver.
@@ -9,7 +12,7 @@ hold is stored data, untrusted (``SECURITY.md``). A blob of the wrong shape rais
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from ..codec import Codec
 from ..errors import CorruptCheckpointError
@@ -30,6 +33,7 @@ class Entry:
 
 
 def entries(codec: Codec, thread_id: str, reply: Sequence[Any]) -> Iterator[Entry]:
+    seen: Dict[bytes, Typed] = {}  # value blobs decoded so far in this reply, by field
     i = 0
     while i < len(reply):
         cid = decode_id(reply[i], thread_id)
@@ -40,7 +44,7 @@ def entries(codec: Codec, thread_id: str, reply: Sequence[Any]) -> Iterator[Entr
         writes = reply[i + 1 : i + 1 + k]
         i += 1 + k
         try:
-            entry = _entry(codec, cid, record, blobs, writes)
+            entry = _entry(codec, cid, record, blobs, writes, seen)
         except (CorruptCheckpointError, ValueError, TypeError, KeyError) as exc:
             raise CorruptCheckpointError(
                 f"bad entry: {exc}", thread_id=thread_id, checkpoint_id=cid
@@ -48,7 +52,8 @@ def entries(codec: Codec, thread_id: str, reply: Sequence[Any]) -> Iterator[Entr
         yield entry
 
 
-def _entry(codec: Codec, cid: str, record_blob: bytes, blobs: Sequence[bytes], writes: Sequence[bytes]) -> Entry:
+def _entry(codec: Codec, cid: str, record_blob: bytes, blobs: Sequence[Any], writes: Sequence[bytes],
+           seen: Dict[bytes, Typed]) -> Entry:
     record = codec.decode(record_blob)
     if not isinstance(record, dict):
         raise TypeError("record is not a map")
@@ -57,7 +62,12 @@ def _entry(codec: Codec, cid: str, record_blob: bytes, blobs: Sequence[bytes], w
         raise TypeError("parent is not text")
     values = []
     for field, blob in zip(blobs[::2], blobs[1::2]):
-        value = _typed(codec.decode(blob))
+        if isinstance(blob, int):  # sent once for an earlier checkpoint of this reply
+            if field not in seen:
+                raise ValueError(f"value field {field[:64]!r} refers to no earlier value")
+            value = seen[field]
+        else:
+            value = seen[field] = _typed(codec.decode(blob))
         if value[0] != "empty":
             parts = field.decode().split(SEP)  # b:<ns> SEP <channel> SEP <version>
             if len(parts) != 3:

@@ -11,7 +11,8 @@
 --         "dump": no more arguments (copy_thread: the whole thread, read at one instant)
 -- Returns, for "get" and "list", a flat array with, per checkpoint:
 --   id, record, n, field1, blob1, ... fieldn, blobn, k, write1, ..., writek
--- (missing blobs are left out); for "namespaces" the list of namespaces; for
+-- (missing blobs are left out; a blob already in this reply, for an earlier
+-- checkpoint, is sent as the integer 0); for "namespaces" the list of namespaces; for
 -- "dump" {hash fields and values, flat; index members; writes members}.
 local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
 local mode = ARGV[1]
@@ -50,7 +51,7 @@ else
 end
 
 local bare = ARGV[5] == '1'
-local out = {}
+local out, sent = {}, {}
 for _, member in ipairs(ids) do
   local got = redis.call('HMGET', data, 'c:' .. member, 'v:' .. member)
   if got[1] then
@@ -60,21 +61,28 @@ for _, member in ipairs(ids) do
       out[#out + 1] = 0
       out[#out + 1] = 0
     else
+      local slot = #out + 1
+      out[slot] = 0
       local fields = {}
       for field in string.gmatch(got[2] or '', '[^\n]+') do
-        fields[#fields + 1] = field
+        if sent[field] then  -- unchanged since a checkpoint already in this reply
+          out[#out + 1] = field
+          out[#out + 1] = 0
+          out[slot] = out[slot] + 1
+        else
+          fields[#fields + 1] = field
+        end
       end
       local blobs = {}
       if #fields > 0 then
         blobs = redis.call('HMGET', data, unpack(fields))
       end
-      local slot = #out + 1
-      out[slot] = 0
       for i = 1, #fields do
         if blobs[i] then
           out[#out + 1] = fields[i]
           out[#out + 1] = blobs[i]
           out[slot] = out[slot] + 1
+          sent[fields[i]] = true
         end
       end
       local members = redis.call('ZRANGEBYLEX', writes, '[' .. member .. '\0', '[' .. member .. '\0\255')
