@@ -224,6 +224,29 @@ def test_ttl_retention_and_compression_as_in_the_core(redis_url: str, prefix: st
     saver.close()
 
 
+@pytest.mark.redis
+@pytest.mark.parametrize("refresh", [True, False])
+def test_refresh_ttl_on_read_slides_the_ttl_on_get_tuple(
+    redis_url: str, prefix: str, real_client: Any, refresh: bool
+) -> None:
+    """As the core's load: ``get_tuple`` slides the TTL of every key of the thread."""
+    import time
+
+    saver = RedisSaver.from_url(redis_url, key_prefix=prefix, ttl_seconds=5, refresh_ttl_on_read=refresh)
+    config = put_steps(saver, "t", {"text": "x"})
+    saver.put_writes(config, [("text", "y")], task_id="task")
+    keys = saver._keys("t")
+    time.sleep(1.0)
+    assert all(0 < real_client.pttl(k) <= 4000 for k in keys)
+    assert saver.get_tuple({"configurable": {"thread_id": "t"}}) is not None
+    left = [real_client.pttl(k) for k in keys]
+    assert all(4500 < t <= 5000 for t in left) if refresh else all(0 < t <= 4000 for t in left), left
+    assert saver.get_tuple({"configurable": {"thread_id": "other"}}) is None
+    assert real_client.exists(*saver._keys("other")) == 0  # nothing is created for a missing thread
+    saver.delete_thread("t")
+    saver.close()
+
+
 @pytest.mark.parametrize("kind", ["c:", "b:", "w:"], ids=["record", "value", "write"])
 @pytest.mark.parametrize(
     "planted",

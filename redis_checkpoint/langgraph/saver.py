@@ -194,7 +194,12 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
         reply = self._read("get", thread_id, "get", ns, get_checkpoint_id(config) or "")
         found = list(self._parse(thread_id, ns, reply))
-        return found[0] if found else None
+        if not found:
+            return None
+        cp = self.checkpointer
+        if cp._refresh and cp._ttl_ms:  # as the core's load: slide the TTL (no WAIT for a TTL)
+            cp._run("get", thread_id, cp._scripts.lg_write, self._keys(thread_id), ("touch", cp._ttl_ms, ""))
+        return found[0]
 
     def list(self, config: Optional[RunnableConfig], *, filter: Optional[Dict[str, Any]] = None,
              before: Optional[RunnableConfig] = None, limit: Optional[int] = None) -> Iterator[CheckpointTuple]:
