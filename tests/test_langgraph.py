@@ -163,6 +163,9 @@ def test_saver_options_retention_and_pruning() -> None:
         RedisSaver(cp, ttl_seconds=5)
     with pytest.raises(ValueError, match="max_checkpoints"):
         RedisSaver(client, max_checkpoints=0)
+    inherited = RedisSaver(RedisCheckpointer(client, key_prefix="inherits", max_checkpoints=2))
+    put_steps(inherited, "t", {"notes": "x"}, steps=4)
+    assert len(list(inherited.list({"configurable": {"thread_id": "t"}}))) == 2  # the checkpointer's option
     saver = RedisSaver(client, max_checkpoints=2)
     graph = lg_graph.build(saver)
     config = {"configurable": {"thread_id": "t"}}

@@ -60,7 +60,8 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
     ) -> None:
         """``checkpointer_or_client``: a ``RedisCheckpointer`` (its options apply) or a
         redis-py client (``options`` are then ``RedisCheckpointer``'s keywords).
-        ``max_checkpoints`` keeps the newest N checkpoints of each namespace."""
+        ``max_checkpoints`` keeps the newest N checkpoints of each namespace; by
+        default, the given checkpointer's ``max_checkpoints``."""
         check_int("max_checkpoints", max_checkpoints, 1, optional=True)
         super().__init__(serde=serde)
         if isinstance(checkpointer_or_client, RedisCheckpointer):
@@ -69,7 +70,7 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
             self.checkpointer = checkpointer_or_client
         else:
             self.checkpointer = RedisCheckpointer(checkpointer_or_client, **options)
-        self._keep = max_checkpoints or 0
+        self._keep = max_checkpoints or self.checkpointer._keep
         self._codec = self.checkpointer._codec.strict()  # every blob's shape is ours: str keys, bytes
 
     @classmethod
