@@ -183,9 +183,7 @@ class RedisCheckpointer(Checkpointer):
         else:
             mode, expected = "1", validate_id(expected_id, "expected_id")
         blob = self._codec.encode(state)
-        if not self._eviction_checked:
-            self._eviction_checked = True
-            eviction.check(self._client, bool(self._ttl_ms))
+        self._warn_if_evictable()
         need = self._min_replicas
         args = save_args(cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, bool(need),
                          self._policy.replay_window_ms)
@@ -305,6 +303,12 @@ class RedisCheckpointer(Checkpointer):
             f"RedisCheckpointer({describe(self._client)}, key_prefix={self._prefix!r}, "
             f"ttl_seconds={self.ttl_seconds!r})"
         )
+
+    def _warn_if_evictable(self) -> None:
+        """Before the first write: :class:`EvictionWarning` if the server may evict our keys."""
+        if not self._eviction_checked:
+            self._eviction_checked = True
+            eviction.check(self._client, bool(self._ttl_ms))
 
     def _write(self, op: str, thread_id: str, script: Script, keys: Any, args: Any) -> Tuple[Any, int]:
         """Run a writing script; ``(its reply, replicas that confirmed it)``.

@@ -70,6 +70,24 @@ def test_eviction_policies_that_can_lose_checkpoints_warn(prefix: str) -> None:
         admin.close()
 
 
+def test_the_langgraph_saver_warns_too(prefix: str) -> None:
+    pytest.importorskip("langgraph")
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    from redis_checkpoint.langgraph import RedisSaver
+
+    with RedisServer("--maxmemory-policy", "allkeys-lru") as server:
+        saver = RedisSaver.from_url(server.url, key_prefix=prefix)
+        config: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            for _ in range(2):  # once per pool, not per put
+                config = saver.put(config, empty_checkpoint(), {}, {})
+        found = [str(w.message) for w in seen if issubclass(w.category, EvictionWarning)]
+        assert len(found) == 1 and "allkeys-lru" in found[0], found
+        saver.close()
+
+
 def test_no_config_command_means_no_warning_and_no_failure(prefix: str) -> None:
     with RedisServer("--rename-command", "CONFIG", "", "--maxmemory-policy", "allkeys-lru") as server:
         with RedisCheckpointer.from_url(server.url, key_prefix=prefix) as cp:

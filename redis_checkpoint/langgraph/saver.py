@@ -123,6 +123,7 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
             "metadata": list(self.serde.dumps_typed(get_checkpoint_metadata(config, metadata))),
             "parent": conf.get("checkpoint_id"),
         }, "checkpoint")
+        self.checkpointer._warn_if_evictable()
         self._write("put", thread_id, ns + SEP + cid, record, "\n".join(fields), self._keep, *blobs)
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}}
 
