@@ -296,7 +296,7 @@ def test_a_value_shared_by_a_page_is_sent_once() -> None:
         ckpt.update(id=f"{step:04d}", channel_values={"msgs": [step], "docs": ["d"] * 50},
                     channel_versions=dict(versions))
         config = saver.put(config, ckpt, {"step": step}, new)
-    reply = saver._read("list", "t", "list", "", "", 10, "")
+    reply = saver._read("list", "t", "list", "", "", 10, "")[2:]  # after (members read, last id)
     docs = [reply[i + 1] for i, x in enumerate(reply) if isinstance(x, bytes) and x.startswith(b"b:\0docs\0")]
     assert [isinstance(d, bytes) for d in docs] == [True, False, False]  # newest first; then 0
     tuples = list(saver.list({"configurable": {"thread_id": "t"}}))
@@ -310,6 +310,13 @@ def test_a_value_shared_by_a_page_is_sent_once() -> None:
     with pytest.raises(CorruptCheckpointError, match="refers to no earlier value") as err:
         list(entries(saver._codec, "t", planted))
     assert err.value.checkpoint_id == "0002"
+    # an index entry without its record is skipped, and the listing goes on past it
+    saver.checkpointer.client.zadd(saver._keys("t").ids, {"\x000001.5": 0})
+    thread: Any = {"configurable": {"thread_id": "t"}}
+    listed = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread, limit=2)]
+    assert listed == ["0002", "0001"]
+    listed = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread, limit=3)]
+    assert listed == ["0002", "0001", "0000"]
 
 
 stored_values = st.recursive(

@@ -32,6 +32,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from .. import keys as _keys
 from ..errors import ReplicationError, check_int
+from ..records import decode_id
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
 from .entries import SEP, entries
@@ -195,7 +196,7 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
         reply = self._read("get", thread_id, "get", ns, get_checkpoint_id(config) or "")
-        found = list(self._parse(thread_id, ns, reply))
+        found = list(self._parse(thread_id, ns, reply[2:]))
         if not found:
             return None
         cp = self.checkpointer
@@ -237,11 +238,10 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
             while True:
                 reply = self._read("list", thread_id, "list", name, cursor, page_size,
                                    "" if with_values else "1")
-                page = list(self._parse(thread_id, name, reply))
-                yield from page
-                if len(page) < page_size:
+                yield from list(self._parse(thread_id, name, reply[2:]))
+                if reply[0] < page_size:  # index members read: fewer than asked, none left
                     break
-                cursor = page[-1].config["configurable"]["checkpoint_id"]
+                cursor = decode_id(reply[1], thread_id)
 
     def _parse(self, thread_id: str, ns: str, reply: List[Any]) -> Iterator[CheckpointTuple]:
         """Tuples from an ``lg_read.lua`` reply (a records-only reply has no values or writes)."""

@@ -9,7 +9,9 @@
 --                 ARGV[5] "1" for records only (no blobs, no writes: n = k = 0)
 --         "namespaces": no more arguments
 --         "dump": no more arguments (copy_thread: the whole thread, read at one instant)
--- Returns, for "get" and "list", a flat array with, per checkpoint:
+-- Returns, for "get" and "list", a flat array: the number of index members read
+-- and the id of the last one ("" if none), so the client knows whether more
+-- remain even when a member has no record; then, per checkpoint:
 --   id, record, n, field1, blob1, ... fieldn, blobn, k, write1, ..., writek
 -- (missing blobs are left out; a blob already in this reply, for an earlier
 -- checkpoint, is sent as the integer 0); for "namespaces" the list of namespaces; for
@@ -51,7 +53,7 @@ else
 end
 
 local bare = ARGV[5] == '1'
-local out, sent = {}, {}
+local out, sent = {#ids, ids[#ids] and string.sub(ids[#ids], #ns + 2) or ''}, {}
 for _, member in ipairs(ids) do
   local got = redis.call('HMGET', data, 'c:' .. member, 'v:' .. member)
   if got[1] then
