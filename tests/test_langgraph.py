@@ -313,6 +313,11 @@ def test_a_value_shared_by_a_page_is_sent_once() -> None:
     # an index entry without its record is skipped, and the listing goes on past it
     saver.checkpointer.client.zadd(saver._keys("t").ids, {"\x000001.5": 0})
     thread: Any = {"configurable": {"thread_id": "t"}}
+    newest = saver.get_tuple(thread)
+    client = saver.checkpointer.client
+    client.zadd(saver._keys("t").ids, {f"\x0000{n:02d}": 0 for n in range(3, 15)})  # 12 newer, no records
+    again = saver.get_tuple(thread)
+    assert again is not None and newest is not None and again.config == newest.config
     listed = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread, limit=2)]
     assert listed == ["0002", "0001"]
     listed = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread, limit=3)]

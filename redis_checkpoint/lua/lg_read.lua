@@ -39,8 +39,19 @@ end
 local ns = ARGV[2]
 local ids
 if mode == 'get' then
-  if ARGV[3] == '' then
-    ids = redis.call('ZREVRANGEBYLEX', index, '[' .. ns .. '\0\255', '[' .. ns .. '\0', 'LIMIT', 0, 1)
+  if ARGV[3] == '' then  -- the newest id that has its record: list skips the others too
+    ids = {}
+    local top = '[' .. ns .. '\0\255'
+    repeat
+      local batch = redis.call('ZREVRANGEBYLEX', index, top, '[' .. ns .. '\0', 'LIMIT', 0, 10)
+      for _, member in ipairs(batch) do
+        if redis.call('HEXISTS', data, 'c:' .. member) == 1 then
+          ids = {member}
+          break
+        end
+      end
+      top = batch[#batch] and '(' .. batch[#batch]
+    until #ids > 0 or #batch < 10
   else
     ids = {ns .. '\0' .. ARGV[3]}
   end
