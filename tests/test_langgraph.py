@@ -200,6 +200,35 @@ def put_steps(saver: RedisSaver, thread: str, values: Any, steps: int = 3) -> An
     return config
 
 
+def test_alist_reads_a_page_at_a_time() -> None:
+    """An async consumer that stops early stops the reading; a long history is never read whole."""
+    saver = RedisSaver(fakeredis.FakeRedis())
+    put_steps(saver, "t", {"n": 1}, steps=250)
+    reads = []
+    original = saver._read
+
+    def counted(op: str, *args: Any) -> Any:
+        reads.append(args[1])  # "namespaces" or "list"
+        return original(op, *args)
+
+    saver._read = counted  # type: ignore[method-assign]
+
+    async def take(n: Any) -> Any:
+        out = []
+        async for tup in saver.alist({"configurable": {"thread_id": "t"}}):
+            out.append(tup.config["configurable"]["checkpoint_id"])
+            if len(out) == n:
+                break
+        return out
+
+    assert len(asyncio.run(take(5))) == 5 and reads == ["namespaces", "list"]
+    reads.clear()
+    everything = asyncio.run(take(None))
+    assert everything == [t.config["configurable"]["checkpoint_id"]
+                          for t in saver.list({"configurable": {"thread_id": "t"}})]
+    assert len(everything) == 250 and reads[:4] == ["namespaces", "list", "list", "list"]
+
+
 def test_encrypted_serializer_round_trips_and_stores_no_plaintext() -> None:
     from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any, AsyncIterator, Dict, Optional, Sequence, Tuple
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
+
+
+BATCH = 100  # tuples alist takes from list() per worker-thread call (the saver's page size)
 
 
 class AsyncMethods:
@@ -17,11 +21,15 @@ class AsyncMethods:
     async def alist(self, config: Optional[RunnableConfig], *, filter: Optional[Dict[str, Any]] = None,
                     before: Optional[RunnableConfig] = None,
                     limit: Optional[int] = None) -> AsyncIterator[CheckpointTuple]:
-        items = await asyncio.to_thread(
-            lambda: list(self.list(config, filter=filter, before=before, limit=limit))  # type: ignore[attr-defined]
-        )
-        for item in items:
-            yield item
+        # a batch per worker-thread call: a long history is never held whole, and a
+        # consumer that stops early stops the reading
+        found = iter(self.list(config, filter=filter, before=before, limit=limit))  # type: ignore[attr-defined]
+        while True:
+            batch = await asyncio.to_thread(lambda: list(itertools.islice(found, BATCH)))
+            for item in batch:
+                yield item
+            if len(batch) < BATCH:
+                return
 
     async def aput(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
                    new_versions: ChannelVersions) -> RunnableConfig:
