@@ -226,12 +226,6 @@ def machine_for(client: Any) -> type:
     return Graphs
 
 
-@pytest.mark.parametrize("client", [
-    "fakeredis",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.cluster]),
-    pytest.param("valkey", marks=pytest.mark.valkey),
-], indirect=True)
 def test_saver_matches_its_model(client: Any) -> None:
     run_state_machine_as_test(
         machine_for(client), settings=settings(max_examples=50, stateful_step_count=30, deadline=None)

@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -118,12 +117,6 @@ def machine_for(client: Any) -> type:
     return Checkpoints
 
 
-@pytest.mark.parametrize("client", [
-    "fakeredis",
-    pytest.param("redis", marks=pytest.mark.redis),
-    pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.cluster]),
-    pytest.param("valkey", marks=pytest.mark.valkey),
-], indirect=True)
 def test_checkpointer_matches_its_model(client: Any) -> None:
     run_state_machine_as_test(
         machine_for(client), settings=settings(max_examples=60, stateful_step_count=40, deadline=None)
