@@ -339,18 +339,23 @@ def test_a_value_shared_by_a_page_is_sent_once() -> None:
     with pytest.raises(CorruptCheckpointError, match="refers to no earlier value") as err:
         list(entries(saver._codec, "t", planted))
     assert err.value.checkpoint_id == "0002"
-    # an index entry without its record is skipped, and the listing goes on past it
-    saver.checkpointer.client.zadd(saver._keys("t").ids, {"\x000001.5": 0})
+
+
+def test_index_entries_without_a_record_are_skipped_and_reading_goes_on() -> None:
+    """A half-evicted or damaged thread: get_tuple and list pass over such entries."""
+    saver = RedisSaver(fakeredis.FakeRedis())
+    put_steps(saver, "t", {"n": 1}, steps=3)
     thread: Any = {"configurable": {"thread_id": "t"}}
+    ids = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread)]
     newest = saver.get_tuple(thread)
     client = saver.checkpointer.client
-    client.zadd(saver._keys("t").ids, {f"\x0000{n:02d}": 0 for n in range(3, 15)})  # 12 newer, no records
+    client.zadd(saver._keys("t").ids, {"\x00" + ids[1] + "x": 0})  # between the two newest
+    client.zadd(saver._keys("t").ids, {f"\x00{ids[0]}{n:02d}": 0 for n in range(12)})  # 12 newer
     again = saver.get_tuple(thread)
     assert again is not None and newest is not None and again.config == newest.config
-    listed = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread, limit=2)]
-    assert listed == ["0002", "0001"]
-    listed = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread, limit=3)]
-    assert listed == ["0002", "0001", "0000"]
+    for limit in (1, 2, 3):  # pages of `limit` entries, some pages with no checkpoint at all
+        listed = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread, limit=limit)]
+        assert listed == ids[:limit]
 
 
 stored_values = st.recursive(
