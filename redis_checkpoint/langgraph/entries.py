@@ -4,10 +4,10 @@ Per checkpoint a reply holds: its id, its record, ``n``, ``n`` (field, value blo
 pairs, ``k``, ``k`` write blobs. A value blob the reply already holds for an
 earlier checkpoint comes as the integer 0: it is decoded once per reply, and
 ``serde`` still loads it once per checkpoint, so no two tuples share an object.
-The script decides that layout; what the blobs
-hold is stored data, untrusted (``SECURITY.md``). A blob of the wrong shape raises
-:class:`CorruptCheckpointError` naming the thread and checkpoint, never a
-``KeyError`` or an unpacking ``ValueError`` from deep in the saver.
+The script decides that layout; what the blobs hold is stored data, untrusted
+(``SECURITY.md``). A blob of the wrong shape raises :class:`CorruptCheckpointError`
+naming the thread and checkpoint, never a ``KeyError`` or an unpacking
+``ValueError`` from deep in the saver.
 """
 from __future__ import annotations
 

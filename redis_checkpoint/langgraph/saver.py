@@ -1,12 +1,14 @@
 """``RedisSaver``: LangGraph's ``BaseCheckpointSaver`` on plain Redis (no modules).
 
 Built on a :class:`~redis_checkpoint.RedisCheckpointer`: its client, retry
-policy, codec, TTL and ``min_replicas``. Layout (``keys.graph_keys``): three
+policy, codec, TTL, ``refresh_ttl_on_read``, ``max_checkpoints`` and
+``min_replicas``. Layout (``keys.graph_keys``): three
 keys per thread, all in one hash slot; channel values are stored once per
 (namespace, channel, version) and shared by the checkpoints that list them, as
 LangGraph's Postgres saver does. Every ``put`` and ``put_writes`` is one atomic
 script call (``lua/lg_write.lua``); reads are one call per checkpoint or page
-(``lua/lg_read.lua``).
+(``lua/lg_read.lua``), and ``get_tuple`` makes a second (``touch``) to slide the
+TTL when ``refresh_ttl_on_read`` is on.
 
 Values go through LangGraph's ``serde`` (``dumps_typed``), so LangChain
 messages and the encrypted serializer work; the typed bytes are then framed
