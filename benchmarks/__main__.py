@@ -55,7 +55,7 @@ def print_size(size: str, res: Dict[str, Any]) -> None:
     for group, base in RAW_OF.items():
         for name, m in res[group].items():
             ratio = m["ops_per_s"] / res[group][base]["ops_per_s"]
-            print(f"  {group:6s} {name:22s} {m['ops_per_s']:8.0f} ops/s  p50 {m['p50_us']:8.0f} µs  "
+            print(f"  {group:6s} {name:24s} {m['ops_per_s']:8.0f} ops/s  p50 {m['p50_us']:8.0f} µs  "
                   f"p99 {m['p99_us']:8.0f} µs  x{ratio:.2f} of {base}")
     mem = res["memory"]
     print(f"  memory per checkpoint {mem['checkpoint_bytes']:.0f} B vs raw SET {mem['raw_set_bytes']:.0f} B "

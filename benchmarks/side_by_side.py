@@ -117,7 +117,8 @@ def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
     # encoded once, with the arguments save.lua's header lists), decoding alone,
     # load's one command alone, the list script alone. And the floor any atomic
     # script sets, whatever it does: a script that only stores the bytes (one
-    # HSET), and one that only reads the ids (one ZREVRANGE).
+    # HSET), with and without encoding them first, and one that only reads the
+    # ids (one ZREVRANGE).
     scripts = scripts_for(client)
     floor_save = client.register_script(FLOOR_SAVE)
     floor_list = client.register_script(FLOOR_LIST)
@@ -133,6 +134,7 @@ def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
         "encode + raw SET": lambda i: client.set(f"{prefix}:enc:{i % THREADS}", codec.encode(state)),
         "save script alone": script_only,
         "one-HSET script": lambda i: floor_save(keys=[bare[i % THREADS].thread], args=[blob]),
+        "encode + one-HSET script": lambda i: floor_save(keys=[bare[i % THREADS].thread], args=[codec.encode(state)]),
         "save": lambda i: cp.save(tid(i), state),
         "save (CAS)": lambda i: cas_save(i),
         "save, compression off": lambda i: plain.save(tid(i), state),
