@@ -56,8 +56,8 @@ def measure(saver: Any, client: Any, steps: int) -> Dict[str, Any]:
     latest = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
     return {
         "put": summary([put_rate], put_lat),
-        "get_tuple": timed(lambda _i: saver.get_tuple(latest), 100, warmup=0),
-        "list10": timed(lambda _i: list(saver.list(latest, limit=10)), 100, warmup=0),
+        "get_tuple": timed(lambda _i: saver.get_tuple(latest), 300),
+        "list10": timed(lambda _i: list(saver.list(latest, limit=10)), 300),
         "bytes_per_checkpoint": grown,
     }
 

@@ -74,9 +74,15 @@ def timed(fn: Op, calls: int = 300, warmup: int = 20) -> Dict[str, float]:
     return summary([calls / (time.perf_counter() - start)], lat)
 
 
-def clear(client: Any, prefix: str) -> None:
+def clear(client: Any, prefix: str, settle: float = 30.0) -> None:
+    """Unlink every key under ``prefix``, then wait (at most ``settle`` seconds) until
+    Redis has freed them: UNLINK frees big keys in a background thread, which would
+    otherwise share the cores with, and shrink the used_memory of, what runs next."""
     for key in client.scan_iter(match=f"{prefix}*", count=1000):
         client.unlink(key)
+    deadline = time.monotonic() + settle
+    while client.info("memory").get("lazyfree_pending_objects", 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:

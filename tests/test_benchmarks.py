@@ -1,6 +1,7 @@
 """The benchmark tools run and say what they measured (they assert no time)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -50,3 +51,30 @@ def test_chart_redraws_the_kept_report(tmp_path: "os.PathLike[str]") -> None:
     with open(out, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert subprocess.run([sys.executable, "-m", "benchmarks.chart"], capture_output=True, cwd=ROOT).returncode != 0
+
+
+def test_the_benchmark_entry_point_writes_every_part_of_its_report(tmp_path: "os.PathLike[str]") -> None:
+    """``make bench``'s entry point, cut down: every part and baseline is in the report."""
+    out = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--sizes", "1000", "--workers", "1",
+         "--seconds", "0.3", "--rounds", "1", "--out", out],
+        capture_output=True, timeout=300, cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(os.path.join(out, "latest.json")) as f:
+        report = json.load(f)
+    size = report["sizes"]["1000"]
+    rows = {group: set(size[group]) for group in ("save", "load", "list10")}
+    assert {"raw SET", "save", "save (CAS)", "one-HSET script", "encode + one-HSET script"} <= rows["save"]
+    assert {"raw GET", "raw GET + decode", "load", "load by id"} <= rows["load"]
+    assert {"raw ZREVRANGE", "one-ZREVRANGE script", "list"} <= rows["list10"]
+    assert all(m["ops_per_s"] > 0 for group in rows for m in size[group].values())
+    assert size["memory"]["checkpoint_bytes"] > 0 and size["memory"]["raw_set_bytes"] > 0
+    assert set(report["workers"]) >= {"save", "raw SET", "load", "raw GET", "list10"}
+    assert [r["history"] for r in report["history"]] == [10, 1000]
+    assert [r["threads"] for r in report["threads"]] == [1, 1000]
+    if "skipped" not in report["langgraph"]:
+        assert report["langgraph"]["redis-checkpoint"]["bytes_per_checkpoint"] > 0
+    text = done.stdout.decode()
+    assert "x1.00 of raw SET" in text and "server core" in text, text[-2000:]
