@@ -268,8 +268,10 @@ class RedisCheckpointer(Checkpointer):
     def threads(self, match: str = "*") -> Iterator[str]:
         """Every thread id under this prefix, scanning every primary of a cluster.
 
-        ``match`` is a glob (``*``, ``?``, ``[...]``) over thread ids. Uses SCAN,
-        never KEYS; a thread saved or deleted during the scan may or may not appear.
+        ``match`` is a glob over thread ids (``*``, ``?``, ``[...]``, ``\\x``; see
+        ``keys.thread_glob``), matched against the ids themselves, not their escaped
+        keys. Uses SCAN, never KEYS; a thread saved or deleted during the scan may
+        or may not appear.
         """
         if not isinstance(match, str) or not match:
             raise ValueError("match must be a non-empty glob pattern")
@@ -277,14 +279,16 @@ class RedisCheckpointer(Checkpointer):
 
     def _scan_threads(self, match: str, suffix: str) -> Iterator[str]:
         """Thread ids whose key ``suffix`` exists (the LangGraph saver scans its own)."""
-        pattern = _keys.thread_pattern(self._prefix, _keys.escape_glob(match), suffix)
+        glob = _keys.thread_glob(match)
+        pattern = _keys.thread_pattern(self._prefix, glob.scan, suffix)
         try:
             for key in scan_keys(self._client, pattern):
                 try:
                     thread_id = _keys.thread_id_of(self._prefix, key.decode(), suffix)
                 except ValueError:  # not UTF-8, or not an escaped id: a stray key, not ours
                     continue
-                yield thread_id
+                if glob.exact.fullmatch(thread_id):  # SCAN's pattern may find more
+                    yield thread_id
         except redis.RedisError as exc:
             raise _storage_error("threads", match, exc) from exc
 

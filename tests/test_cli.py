@@ -103,6 +103,17 @@ def test_prune_keep_and_older_than(filled: RedisCheckpointer, redis_url: str, pr
     assert filled.load("order-1") is None and filled.load("tmp:1") is not None
 
 
+
+def test_prune_by_glob_deletes_only_threads_whose_ids_match(redis_url: str, prefix: str) -> None:
+    """``50%`` is stored as ``50%25``: ``--match '*2*'`` must not read the escape's 2."""
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
+    for tid in ("50%", "a*", "order-2"):
+        cp.save(tid, 1)
+    gone = as_json(cli("--prefix", prefix, "--json", "prune", "--older-than", "0s", "--match", "*2*", url=redis_url))
+    assert gone["deleted_threads"] == ["order-2"]
+    assert cp.load("50%") is not None and cp.load("a*") is not None
+    cp.close()
+
 def test_stats(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
     stats = as_json(cli("--prefix", prefix, "--json", "stats", url=redis_url))
     assert stats["threads"] == 3 and stats["checkpoints"] == 7

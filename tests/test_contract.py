@@ -468,6 +468,21 @@ def test_threads_lists_every_thread_by_glob(cp: RedisCheckpointer) -> None:
         list(cp.threads(""))
 
 
+def test_threads_glob_reads_thread_ids_not_their_escaped_keys(cp: RedisCheckpointer) -> None:
+    """``50%`` is stored as ``50%25`` and ``a*`` as ``a%2A``: no glob may see those digits
+    or letters, and ``?`` is one character of the id, however many bytes it takes in a key."""
+    tids = ["50%", "a*", "x{y}", "*", "%", "\u00e9", "b", "25"]
+    for tid in tids:
+        cp.save(tid, 1)
+    assert sorted(cp.threads("*2*")) == ["25"]
+    assert sorted(cp.threads("*A")) == []
+    assert sorted(cp.threads("*7*")) == []
+    assert sorted(cp.threads("?")) == sorted(["*", "%", "\u00e9", "b"])
+    assert sorted(cp.threads("[^b]")) == sorted(["*", "%", "\u00e9"])
+    assert sorted(cp.threads("[%*{]*")) == sorted(["*", "%"])
+    assert sorted(cp.threads("x{?}")) == ["x{y}"]
+
+
 def test_threads_skips_stray_keys(cp: RedisCheckpointer, client: Any) -> None:
     """Keys under the prefix that escape() could not have written are not threads."""
     cp.save("a}b", 1)
