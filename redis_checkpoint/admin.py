@@ -10,6 +10,7 @@ from typing import Optional
 
 from .base import CheckpointMetadata
 from .errors import check_int
+from .ids import validate_id
 from .scripts import save_args
 from .store import RedisCheckpointer
 
@@ -55,3 +56,13 @@ def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
     keys = cp.keys(thread_id)
     args = save_args("", "", "", b"", b"", 0, keep, False, cp._policy.replay_window_ms)
     return int(cp._run("prune", thread_id, cp._scripts.save, keys, args))
+
+
+def delete_if_current(cp: RedisCheckpointer, thread_id: str, checkpoint_id: str) -> bool:
+    """Delete the thread only if ``checkpoint_id`` is still its current checkpoint.
+
+    One script call, so a save that lands after the caller looked at the thread
+    is never deleted with it. ``False`` when the thread moved on or is gone.
+    """
+    keys = cp.keys(thread_id)
+    return bool(cp._run("delete", thread_id, cp._scripts.delete_if, keys, (validate_id(checkpoint_id),)))

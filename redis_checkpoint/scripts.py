@@ -19,7 +19,7 @@ from redis.commands.core import Script
 
 from .locks import ForkSafeLock
 
-NAMES = ("save", "load", "load_touch", "list", "lg_read", "lg_write")
+NAMES = ("save", "load", "load_touch", "list", "lg_read", "lg_write", "delete_if")
 
 
 class Scripts(NamedTuple):
@@ -29,6 +29,7 @@ class Scripts(NamedTuple):
     list: Script
     lg_read: Script
     lg_write: Script
+    delete_if: Script
 
 
 def source(name: str) -> bytes:

@@ -1,6 +1,7 @@
 """The command line, run as a subprocess against real servers (and the cluster)."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -8,8 +9,10 @@ import sys
 from typing import Any, Dict, List
 
 import pytest
+import redis
 
 from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint.cli import commands
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.testing import RedisClusterServers, RedisServer
 
@@ -113,6 +116,41 @@ def test_prune_by_glob_deletes_only_threads_whose_ids_match(redis_url: str, pref
     assert gone["deleted_threads"] == ["order-2"]
     assert cp.load("50%") is not None and cp.load("a*") is not None
     cp.close()
+
+
+class SavesAfterLooking(redis.Redis):  # type: ignore[type-arg]
+    """A real client that runs ``hook`` once, right after its first ``PTTL`` (the last
+    thing prune reads of a thread before it decides)."""
+
+    hook: Any = None
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        reply = super().execute_command(*args, **options)
+        if self.hook is not None and args[0] == "PTTL":
+            hook, self.hook = self.hook, None
+            hook()
+        return reply
+
+
+def test_prune_older_than_keeps_a_thread_saved_after_it_looked(redis_url: str, prefix: str) -> None:
+    """The thread is stale when prune reads it; a worker resumes it before the delete."""
+    client = SavesAfterLooking.from_url(redis_url)
+    cp = RedisCheckpointer(client, key_prefix=prefix)
+    worker = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
+    worker.save("conversation", {"turn": 1})
+    fresh = []
+    client.hook = lambda: fresh.append(worker.save("conversation", {"turn": 2}))
+    args = argparse.Namespace(keep=None, older_than="0s", match="*", dry_run=False)
+    out = commands.cmd_prune(cp, args)
+    assert fresh, "the hook did not run"
+    assert out.data["deleted_threads"] == []
+    found = worker.load("conversation")
+    assert found is not None and found.id == fresh[0].id and found.state == {"turn": 2}
+    # with nothing saved in between, the same call deletes it
+    assert commands.cmd_prune(cp, args).data["deleted_threads"] == ["conversation"]
+    assert worker.load("conversation") is None
+    worker.close()
+    client.close()
 
 def test_stats(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
     stats = as_json(cli("--prefix", prefix, "--json", "stats", url=redis_url))

@@ -11,6 +11,7 @@ from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
 from redis_checkpoint import RedisCheckpointer, StorageError
+from redis_checkpoint import admin as ckpt_admin
 
 from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.store import MAX_SECONDS
@@ -277,6 +278,9 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
         cp.save("kept", {"v": 3})
     assert cp.load("kept").id == kept.id  # type: ignore[union-attr]  # reads still work
     assert [m.id for m in cp.list("kept")] == [kept.id]
+    # deleting frees memory, so prune --older-than's conditional delete runs over maxmemory too
+    assert ckpt_admin.delete_if_current(cp, "kept", kept.id) is True
+    assert admin.exists(*cp.keys("kept")) == 0
     admin.config_set("maxmemory", 0)
     cp.close()
 

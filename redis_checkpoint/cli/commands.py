@@ -137,9 +137,9 @@ def cmd_prune(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
         if info is None or info.latest is None:
             continue
         if cutoff is not None and (now - info.latest.created_at).total_seconds() > cutoff:
-            deleted.append(thread_id)
-            if not args.dry_run:
-                cp.delete_thread(thread_id)
+            # only if nothing was saved since we looked: a resumed thread is not stale
+            if args.dry_run or admin.delete_if_current(cp, thread_id, info.latest.id):
+                deleted.append(thread_id)
         elif args.keep is not None and info.checkpoints > args.keep:
             trimmed[thread_id] = (info.checkpoints - args.keep if args.dry_run
                                   else admin.prune(cp, thread_id, args.keep))
