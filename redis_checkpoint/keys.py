@@ -12,8 +12,7 @@ from thread id to keys one-to-one:
 """
 from __future__ import annotations
 
-import re
-from typing import List, NamedTuple, Pattern
+from typing import NamedTuple
 
 MAX_THREAD_ID_LENGTH = 1024
 
@@ -107,78 +106,6 @@ def unescape(escaped: str) -> str:
     return "".join(out)
 
 
-class ThreadGlob(NamedTuple):
-    """A glob over thread ids, ready for ``SCAN``.
-
-    * ``scan``: the pattern to match escaped ids with in ``SCAN MATCH``. It finds
-      every thread the glob matches and may find others, so it is only a first
-      cut: a ``*`` can end inside an escape sequence (``*2*`` finds ``50%``,
-      stored as ``50%25``), and ``?`` or a class, which match one character of
-      the id, become ``*`` since a character can take three once escaped (and
-      Redis's ``?`` matches one byte, not one character).
-    * ``exact``: a regular expression whose ``fullmatch`` says which thread ids
-      the glob really matches.
-    """
-
-    scan: str
-    exact: Pattern[str]
-
-
-def thread_glob(glob: str) -> ThreadGlob:
-    """Read a glob over thread ids: ``*`` any run of characters, ``?`` one
-    character, ``[abc]``, ``[a-z]`` and ``[^a-z]`` one character in (or not in)
-    the class, and ``\\x`` a literal ``x``; anything else matches itself. As in
-    Redis, a ``[`` with no ``]`` after it is literal, and the first ``]`` closes
-    a class. ``ValueError`` for a class holding a backslash.
-    """
-    scan: List[str] = []
-    exact: List[str] = []
-    i = 0
-    while i < len(glob):
-        c = glob[i]
-        end = glob.find("]", i + 1) if c == "[" else -1
-        if c == "\\" and i + 1 < len(glob):
-            scan.append(escape(glob[i + 1]))
-            exact.append(re.escape(glob[i + 1]))
-            i += 2
-        elif c in "*?" or end != -1:
-            if not scan or scan[-1] != "*":
-                scan.append("*")
-            if c == "*":
-                exact.append(".*")
-            elif c == "?":
-                exact.append(".")
-            else:
-                exact.append(_class(glob[i + 1 : end]))
-            i = i + 1 if end == -1 else end + 1
-        else:
-            scan.append(escape(c))
-            exact.append(re.escape(c))
-            i += 1
-    return ThreadGlob("".join(scan), re.compile("".join(exact), re.DOTALL))
-
-
-def _class(body: str) -> str:
-    """A regular expression for the glob class ``[<body>]``."""
-    if "\\" in body:
-        raise ValueError("match: a [...] class may not contain a backslash")
-    negated = body.startswith("^")
-    if negated:
-        body = body[1:]
-    items, j = [], 0
-    while j < len(body):
-        if j + 2 < len(body) and body[j + 1] == "-":
-            low, high = sorted((body[j], body[j + 2]))  # Redis takes z-a as a-z
-            items.append(f"{re.escape(low)}-{re.escape(high)}")
-            j += 3
-        else:
-            items.append(re.escape(body[j]))
-            j += 1
-    if not items:  # "[]" matches nothing, "[^]" any one character
-        return "." if negated else "(?!)"
-    return f"[{'^' if negated else ''}{''.join(items)}]"
-
-
 def _tagged(key_prefix: str, thread_id: str) -> str:
     """``<prefix>:{<escaped thread id>}:``, the start of every key of a thread.
 
@@ -222,7 +149,7 @@ def thread_pattern(key_prefix: str, escaped_glob: str = "*", suffix: str = SUFFI
     """SCAN pattern matching the ``thread`` key of every thread (for operators).
 
     The prefix is matched literally (its glob characters are backslash-escaped);
-    ``escaped_glob`` (``ThreadGlob.scan``) is matched against escaped thread ids.
+    ``escaped_glob`` (``globs.ThreadGlob.scan``) is matched against escaped thread ids.
     """
     literal = "".join("\\" + c if c in "*?[]\\" else c for c in key_prefix)
     return f"{literal}:{{{escaped_glob}}}:{suffix}"

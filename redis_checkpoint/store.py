@@ -24,6 +24,7 @@ from .errors import (
     check_int,
     check_number,
 )
+from .globs import thread_glob
 from .ids import new_id, validate_id
 from .records import decode_id, decode_metadata, encode_metadata, parse_record
 from .retries import DEFAULT_BUDGET, RetryPolicy
@@ -269,7 +270,7 @@ class RedisCheckpointer(Checkpointer):
         """Every thread id under this prefix, scanning every primary of a cluster.
 
         ``match`` is a glob over thread ids (``*``, ``?``, ``[...]``, ``\\x``; see
-        ``keys.thread_glob``), matched against the ids themselves, not their escaped
+        ``globs.thread_glob``), matched against the ids themselves, not their escaped
         keys. Uses SCAN, never KEYS; a thread saved or deleted during the scan may
         or may not appear.
         """
@@ -279,7 +280,7 @@ class RedisCheckpointer(Checkpointer):
 
     def _scan_threads(self, match: str, suffix: str) -> Iterator[str]:
         """Thread ids whose key ``suffix`` exists (the LangGraph saver scans its own)."""
-        glob = _keys.thread_glob(match)
+        glob = thread_glob(match)
         pattern = _keys.thread_pattern(self._prefix, glob.scan, suffix)
         try:
             for key in scan_keys(self._client, pattern):
@@ -287,7 +288,7 @@ class RedisCheckpointer(Checkpointer):
                     thread_id = _keys.thread_id_of(self._prefix, key.decode(), suffix)
                 except ValueError:  # not UTF-8, or not an escaped id: a stray key, not ours
                     continue
-                if glob.exact.fullmatch(thread_id):  # SCAN's pattern may find more
+                if glob.matches(thread_id):  # SCAN's pattern may find more
                     yield thread_id
         except redis.RedisError as exc:
             raise _storage_error("threads", match, exc) from exc

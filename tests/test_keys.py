@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import fnmatch
 
-import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 from redis.crc import key_slot
 
+from redis_checkpoint.globs import thread_glob
 from redis_checkpoint.keys import (
     GRAPH_SUFFIXES,
     escape,
     graph_keys,
-    thread_glob,
     thread_id_of,
     thread_keys,
     thread_pattern,
@@ -64,57 +63,3 @@ def test_layout() -> None:
     assert thread_keys("p", "x}y").thread == "p:{x%7Dy}:thread"
     assert thread_pattern("p*") == "p\\*:{*}:thread"
 
-
-def _glob_matches(glob: str, text: str) -> bool:
-    """The glob rules ``thread_glob`` documents, matched by backtracking (the oracle)."""
-    if not glob:
-        return not text
-    c = glob[0]
-    if c == "*":
-        return any(_glob_matches(glob[1:], text[k:]) for k in range(len(text) + 1))
-    if c == "?":
-        return bool(text) and _glob_matches(glob[1:], text[1:])
-    if c == "\\" and len(glob) > 1:
-        return text[:1] == glob[1] and _glob_matches(glob[2:], text[1:])
-    if c == "[" and "]" in glob[1:]:
-        end = glob.index("]", 1)
-        body = glob[1:end]
-        negated = body.startswith("^")
-        body = body[1:] if negated else body
-        hit, j = False, 0
-        while text and j < len(body):
-            if j + 2 < len(body) and body[j + 1] == "-":
-                hit |= min(body[j], body[j + 2]) <= text[0] <= max(body[j], body[j + 2])
-                j += 3
-            else:
-                hit |= text[0] == body[j]
-                j += 1
-        return bool(text) and hit != negated and _glob_matches(glob[end + 1 :], text[1:])
-    return text[:1] == c and _glob_matches(glob[1:], text[1:])
-
-
-odd = "ab2A%*?[]^-\\{}\u00e9\n"
-
-
-@given(st.text(alphabet=odd, min_size=1, max_size=6), st.text(alphabet=odd, max_size=8))
-def test_a_glob_matches_thread_ids_not_their_escaped_keys(tid: str, glob: str) -> None:
-    """``exact`` says what the glob means; ``scan`` finds at least those threads."""
-    try:
-        parsed = thread_glob(glob)
-    except ValueError:
-        assume(False)
-        raise
-    wanted = _glob_matches(glob, tid)
-    assert bool(parsed.exact.fullmatch(tid)) == wanted
-    if wanted:  # the SCAN pattern holds only escaped literals and "*": fnmatch reads it as Redis does
-        assert fnmatch.fnmatchcase(thread_keys("p", tid).thread, thread_pattern("p", parsed.scan))
-
-
-def test_glob_examples() -> None:
-    assert thread_glob("*2*").scan == "*2*"
-    assert not thread_glob("*2*").exact.fullmatch("50%")  # stored as 50%25
-    assert thread_glob("a?[0-9]*").scan == "a*"
-    assert thread_glob("[^]").exact.fullmatch("\u00e9") and not thread_glob("[]").exact.fullmatch("a")
-    assert thread_glob("[z-a]").exact.fullmatch("q")  # as Redis: a reversed range is read forwards
-    with pytest.raises(ValueError, match="match"):
-        thread_glob("[\\]]")
