@@ -483,7 +483,6 @@ def test_threads_glob_reads_thread_ids_not_their_escaped_keys(cp: RedisCheckpoin
     assert sorted(cp.threads("x{?}")) == ["x{y}"]
 
 
-
 def test_delete_if_current_deletes_only_the_thread_it_was_told_of(cp: RedisCheckpointer, client: Any) -> None:
     first = cp.save("t", 1)
     second = cp.save("t", 2)
@@ -494,6 +493,7 @@ def test_delete_if_current_deletes_only_the_thread_it_was_told_of(cp: RedisCheck
     assert admin.delete_if_current(cp, "t", second.id) is False  # gone already
     with pytest.raises(ValueError, match="checkpoint_id"):
         admin.delete_if_current(cp, "t", "")
+
 
 def test_threads_skips_stray_keys(cp: RedisCheckpointer, client: Any) -> None:
     """Keys under the prefix that escape() could not have written are not threads."""

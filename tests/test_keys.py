@@ -62,4 +62,3 @@ def test_layout() -> None:
     assert thread_keys("checkpoint", "a:b") == ("checkpoint:{a:b}:thread", "checkpoint:{a:b}:history")
     assert thread_keys("p", "x}y").thread == "p:{x%7Dy}:thread"
     assert thread_pattern("p*") == "p\\*:{*}:thread"
-
