@@ -9,12 +9,13 @@ import sys
 from typing import Any, Dict, List
 
 import pytest
-import redis
 
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.cli import commands
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.testing import RedisClusterServers, RedisServer
+
+from .clients import WritesAfterReading
 
 pytestmark = pytest.mark.redis
 
@@ -118,27 +119,17 @@ def test_prune_by_glob_deletes_only_threads_whose_ids_match(redis_url: str, pref
     cp.close()
 
 
-class SavesAfterLooking(redis.Redis):  # type: ignore[type-arg]
-    """A real client that runs ``hook`` once, right after its first ``PTTL`` (the last
-    thing prune reads of a thread before it decides)."""
-
-    hook: Any = None
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        reply = super().execute_command(*args, **options)
-        if self.hook is not None and args[0] == "PTTL":
-            hook, self.hook = self.hook, None
-            hook()
-        return reply
-
-
 def test_prune_older_than_keeps_a_thread_saved_after_it_looked(redis_url: str, prefix: str) -> None:
-    """The thread is stale when prune reads it; a worker resumes it before the delete."""
-    client = SavesAfterLooking.from_url(redis_url)
+    """The thread is stale when prune reads it; a worker resumes it before the delete.
+
+    The save lands right after prune's read of the thread's latest checkpoint (the
+    list script, its first command naming the thread's hash)."""
+    client = WritesAfterReading.from_url(redis_url)
     cp = RedisCheckpointer(client, key_prefix=prefix)
     worker = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
     worker.save("conversation", {"turn": 1})
     fresh = []
+    client.key = cp.keys("conversation").thread
     client.hook = lambda: fresh.append(worker.save("conversation", {"turn": 2}))
     args = argparse.Namespace(keep=None, older_than="0s", match="*", dry_run=False)
     out = commands.cmd_prune(cp, args)

@@ -22,6 +22,8 @@ from langgraph.checkpoint.base import WRITES_IDX_MAP, empty_checkpoint, get_chec
 
 from redis_checkpoint.langgraph import RedisSaver
 
+from .clients import WritesAfterReading
+
 THREADS = ("t1", "t2")
 NAMESPACES = ("", "sub")
 CHANNELS = ("a", "b", "c")
@@ -230,20 +232,6 @@ def test_saver_matches_its_model(client: Any) -> None:
     run_state_machine_as_test(
         machine_for(client), settings=settings(max_examples=50, stateful_step_count=30, deadline=None)
     )
-
-
-class WritesAfterReading(redis.Redis):  # type: ignore[type-arg]
-    """A real client that runs ``hook`` once, right after its first command naming ``key``."""
-
-    key = ""
-    hook: Any = None
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        reply = super().execute_command(*args, **options)
-        if self.hook is not None and self.key in args:
-            hook, self.hook = self.hook, None
-            hook()
-        return reply
 
 
 @pytest.mark.redis
