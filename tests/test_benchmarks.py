@@ -14,26 +14,23 @@ pytestmark = pytest.mark.redis
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def run_module(*argv: str, timeout: float = 120) -> str:
+    """``python -m <argv>`` from the checkout; its stdout, after checking it exited 0."""
+    done = subprocess.run([sys.executable, "-m", *argv], capture_output=True, timeout=timeout, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.decode()
+
+
 def test_script_cost_times_every_step_of_the_save_script() -> None:
     # Its own throwaway server: the tool resets INFO commandstats, which other tests read.
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.script_cost", "--calls", "30", "--repeats", "1", "--size", "2000"],
-        capture_output=True, timeout=120, cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    text = done.stdout.decode()
+    text = run_module("benchmarks.script_cost", "--calls", "30", "--repeats", "1", "--size", "2000")
     for step in [BARE] + [name for name, _ in CUTS]:
         assert f"  {step} " in text, (step, text)
 
 
 def test_hotspots_prints_a_call_tree_per_operation() -> None:
     pytest.importorskip("pyinstrument")  # the bench extra, which make test installs
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.hotspots", "--calls", "30", "--size", "2000"],
-        capture_output=True, timeout=120, cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    text = done.stdout.decode()
+    text = run_module("benchmarks.hotspots", "--calls", "30", "--size", "2000")
     for op, ours in (("save", "RedisCheckpointer.save"), ("load", "RedisCheckpointer.load"),
                      ("list", "RedisCheckpointer.list")):
         assert f"## {op}, 30 calls" in text and ours in text, (op, text)
@@ -43,11 +40,7 @@ def test_chart_redraws_the_kept_report(tmp_path: "os.PathLike[str]") -> None:
     """The README's chart can be redrawn from the report kept beside it; no arguments is an error."""
     pytest.importorskip("matplotlib")
     out = os.path.join(str(tmp_path), "chart.png")
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.chart", os.path.join("docs", "benchmark", "latest.json"), out],
-        capture_output=True, timeout=120, cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    run_module("benchmarks.chart", os.path.join("docs", "benchmark", "latest.json"), out)
     with open(out, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     assert subprocess.run([sys.executable, "-m", "benchmarks.chart"], capture_output=True, cwd=ROOT).returncode != 0
@@ -56,12 +49,8 @@ def test_chart_redraws_the_kept_report(tmp_path: "os.PathLike[str]") -> None:
 def test_the_benchmark_entry_point_writes_every_part_of_its_report(tmp_path: "os.PathLike[str]") -> None:
     """``make bench``'s entry point, cut down: every part and baseline is in the report."""
     out = str(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--sizes", "1000", "--workers", "1",
-         "--seconds", "0.3", "--rounds", "1", "--out", out],
-        capture_output=True, timeout=300, cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    text = run_module("benchmarks", "--quick", "--sizes", "1000", "--workers", "1",
+                      "--seconds", "0.3", "--rounds", "1", "--out", out, timeout=300)
     with open(os.path.join(out, "latest.json")) as f:
         report = json.load(f)
     size = report["sizes"]["1000"]
@@ -76,5 +65,4 @@ def test_the_benchmark_entry_point_writes_every_part_of_its_report(tmp_path: "os
     assert [r["threads"] for r in report["threads"]] == [1, 1000]
     if "skipped" not in report["langgraph"]:
         assert report["langgraph"]["redis-checkpoint"]["bytes_per_checkpoint"] > 0
-    text = done.stdout.decode()
     assert "x1.00 of raw SET" in text and "server core" in text, text[-2000:]
