@@ -78,18 +78,22 @@ def real_client(redis_url: str) -> Iterator["redis.Redis[bytes]"]:
     params=[
         "fakeredis",
         pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("redis-resp3", marks=pytest.mark.redis),
         pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.cluster]),
         pytest.param("valkey", marks=pytest.mark.valkey),
     ]
 )
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The contract tests run on fakeredis (fast unit layer), one real server, a cluster and Valkey."""
+    """The contract tests run on fakeredis (fast unit layer), one real server (spoken to in
+    RESP2, redis-py's default, and in RESP3, ``protocol=3``), a cluster and Valkey."""
     if request.param == "fakeredis":
         c: Any = fakeredis.FakeRedis(server=fakeredis.FakeServer())
     elif request.param == "cluster":
         c = redis.RedisCluster.from_url(request.getfixturevalue("cluster_servers").url)
     elif request.param == "valkey":
         c = redis.Redis.from_url(request.getfixturevalue("valkey_url"))
+    elif request.param == "redis-resp3":
+        c = redis.Redis.from_url(request.getfixturevalue("redis_url"), protocol=3)
     else:
         c = redis.Redis.from_url(request.getfixturevalue("redis_url"))
     yield c
