@@ -71,6 +71,7 @@ def connect(
             raise ValueError("cluster=True cannot be used with a redis+sentinel:// URL")
         return sentinel_client(url, kwargs, sentinel_kwargs)
     pool = redis.BlockingConnectionPool.from_url(url, **kwargs)
+    check_options(pool)
     client = redis.Redis(connection_pool=pool)
     if cluster is None:
         try:
@@ -137,7 +138,18 @@ def sentinel_client(
     client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
         service, connection_pool_class=BlockingSentinelConnectionPool, **pool_kwargs
     )
+    check_options(client.connection_pool)
     return client
+
+
+def check_options(pool: Any) -> None:
+    """Build one connection of ``pool`` without opening it, and drop it.
+
+    redis-py's pools connect lazily, so a misspelt or unknown keyword
+    (``health_check_intervall=30``) would otherwise surface as a ``TypeError`` from the
+    first save, possibly long after start-up; this raises it from ``from_url``.
+    """
+    pool.connection_class(**pool.connection_kwargs)
 
 
 def reset_after_fork(client: Any) -> None:

@@ -263,6 +263,24 @@ def test_bad_options(make_cp: Callable[..., RedisCheckpointer], options: dict, e
         make_cp(**options)
 
 
+@pytest.mark.parametrize(
+    "url, options",
+    [
+        ("redis://127.0.0.1:9/0", {}),  # cluster=None: it would ask the server
+        ("redis://127.0.0.1:9/0", {"cluster": False}),  # lazy: it would connect at the first save
+        ("unix:///nonexistent.sock", {"cluster": False}),
+        ("redis+sentinel://127.0.0.1:9/mymaster", {}),
+    ],
+)
+def test_from_url_refuses_a_misspelt_connection_option_before_connecting(url: str, options: dict) -> None:
+    # Nothing listens at these addresses: the error must come from the keyword itself, at
+    # once, not from a connection attempt or from the first save.
+    with pytest.raises(TypeError, match="health_check_intervall"):
+        RedisCheckpointer.from_url(url, health_check_intervall=30, retry_budget=0, **options)
+    cp = RedisCheckpointer.from_url(url, health_check_interval=30, retry_budget=0, cluster=False)
+    cp.close()  # spelt right, the option is taken, and nothing is connected yet
+
+
 def test_client_must_return_bytes() -> None:
     import fakeredis
 
