@@ -163,6 +163,8 @@ def test_saver_options_retention_and_pruning() -> None:
         RedisSaver(cp, ttl_seconds=5)
     with pytest.raises(ValueError, match="max_checkpoints"):
         RedisSaver(client, max_checkpoints=0)
+    with pytest.raises(ValueError, match="max_checkpoints"):  # before connecting: nothing listens there
+        RedisSaver.from_url("redis://127.0.0.1:9/0", max_checkpoints=0, retry_budget=0)
     inherited = RedisSaver(RedisCheckpointer(client, key_prefix="inherits", max_checkpoints=2))
     put_steps(inherited, "t", {"notes": "x"}, steps=4)
     assert len(list(inherited.list({"configurable": {"thread_id": "t"}}))) == 2  # the checkpointer's option

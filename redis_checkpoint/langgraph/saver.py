@@ -80,8 +80,14 @@ class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
     def from_url(cls, url: str, *, serde: Optional[SerializerProtocol] = None,
                  max_checkpoints: Optional[int] = None, **options: Any) -> "RedisSaver":
         """Connect like ``RedisCheckpointer.from_url`` (``key_prefix`` default: ``"langgraph"``)."""
+        check_int("max_checkpoints", max_checkpoints, 1, optional=True)  # before connecting
         options.setdefault("key_prefix", "langgraph")
-        return cls(RedisCheckpointer.from_url(url, **options), serde=serde, max_checkpoints=max_checkpoints)
+        cp = RedisCheckpointer.from_url(url, **options)
+        try:
+            return cls(cp, serde=serde, max_checkpoints=max_checkpoints)
+        except BaseException:
+            cp.close()  # its pool was ours
+            raise
 
     def close(self) -> None:
         self.checkpointer.close()
