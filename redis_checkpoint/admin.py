@@ -36,8 +36,13 @@ def thread_info(cp: RedisCheckpointer, thread_id: str) -> Optional[ThreadInfo]:
         return None
     latest = cp.list(thread_id, limit=1)
     memory = sum(int(cp._run("info", thread_id, client.memory_usage, k) or 0) for k in keys)
-    pttl = int(cp._run("info", thread_id, client.pttl, keys.thread))
-    return ThreadInfo(thread_id, count, latest[0] if latest else None, memory, pttl / 1000 if pttl >= 0 else None)
+    return ThreadInfo(thread_id, count, latest[0] if latest else None, memory, ttl_left(cp, thread_id))
+
+
+def ttl_left(cp: RedisCheckpointer, thread_id: str) -> Optional[float]:
+    """Seconds until the thread expires (at least 0.001), or ``None`` if it never does or is gone."""
+    pttl = int(cp._run("info", thread_id, cp.client.pttl, cp.keys(thread_id).thread))
+    return max(pttl, 1) / 1000 if pttl >= 0 else None
 
 
 def frame(cp: RedisCheckpointer, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[bytes]:

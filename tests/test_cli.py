@@ -70,6 +70,12 @@ def test_rollback_delete_and_missing_things(filled: RedisCheckpointer, redis_url
     latest = filled.load("order-1")
     assert latest is not None and latest.id == out["id"] and latest.state["step"] == 0
     assert latest.metadata == {"step": 0, "rollback_of": first.id} and len(filled.list("order-1")) == 6
+    # a thread that expires still expires after a rollback, no later than it would have
+    only = filled.list("tmp:1")[0]
+    cli(*base, "rollback", "tmp:1", only.id, url=redis_url)
+    assert len(filled.list("tmp:1")) == 2
+    assert all(3_000_000 < filled.client.pttl(key) <= 3_600_000 for key in filled.keys("tmp:1"))
+    assert filled.client.pttl(filled.keys("order-1").thread) == -1  # and one that did not, does not
     for args in (("show", "nobody"), ("show", "order-1", "no-such-id"), ("history", "nobody"),
                  ("rollback", "order-1", "no-such-id"), ("history", "order-1", "--before", "no-such-id")):
         done = cli(*base, *args, url=redis_url, check=1)
@@ -180,6 +186,23 @@ def test_export_import_round_trip_from_a_server_to_a_cluster(
         err = cli(*target, "import", str(tmp_path / bad), url=cluster_servers.url, check=2).stderr.decode()
         assert err.count("\n") == 1
     cli(*target, "import", str(tmp_path / "missing.cbor"), url=cluster_servers.url, check=3)
+
+
+def test_import_ttl_sets_when_the_imported_threads_expire(
+    filled: RedisCheckpointer, redis_url: str, prefix: str, tmp_path: Any
+) -> None:
+    dump = str(tmp_path / "threads.cbor")
+    cli("--prefix", prefix, "export", dump, url=redis_url)
+    done = cli("--prefix", prefix + "b", "import", dump, "--ttl", "soon", url=redis_url, check=2)
+    assert b"--ttl" in done.stderr
+    assert list(filled.client.scan_iter(match=f"{prefix}b:*")) == []  # refused before writing
+    cli("--prefix", prefix + "t", "import", dump, "--ttl", "2h", url=redis_url)
+    cli("--prefix", prefix + "p", "import", dump, url=redis_url)
+    for thread in ("order-1", "order-2", "tmp:1"):
+        with_ttl = RedisCheckpointer(filled.client, key_prefix=prefix + "t").keys(thread)
+        assert all(7_100_000 < filled.client.pttl(key) <= 7_200_000 for key in with_ttl)
+        without = RedisCheckpointer(filled.client, key_prefix=prefix + "p").keys(thread)
+        assert all(filled.client.pttl(key) == -1 for key in without)
 
 
 def test_console_script_and_demo(redis_url: str) -> None:

@@ -65,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--match", default="*")
     p = add("import", help="load a file written by export (idempotent)")
     p.add_argument("file")
+    p.add_argument("--ttl", default=None,
+                   help="the imported threads expire this long after the import (7d, 12h); default: never")
     add("stats", help="threads, checkpoints, bytes, compression, TTL coverage")
     add("demo", help="the end-to-end scenario of make demo")
     p = add("bench", help="run the benchmark (from a source checkout)")

@@ -107,10 +107,14 @@ def _missing(thread: str, cid: Optional[str]) -> str:
 
 
 def cmd_rollback(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    # A save sets the whole thread's expiry (see docs/design.md): this one keeps the
+    # time the thread has left, so rolling back never makes an expiring thread permanent.
+    left = admin.ttl_left(cp, args.thread)
     old = cp.load(args.thread, args.id)
     if old is None:
         raise Missing(_missing(args.thread, args.id))
-    meta = cp.save(args.thread, old.state, metadata={**old.metadata, "rollback_of": old.id})
+    saver = cp if left is None else cp.with_ttl(left)
+    meta = saver.save(args.thread, old.state, metadata={**old.metadata, "rollback_of": old.id})
     return Output(_meta_row(meta), f"thread {args.thread!r}: checkpoint {meta.id} now holds the state of {old.id}")
 
 
@@ -159,6 +163,11 @@ def cmd_export(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
 
 
 def cmd_import(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    if args.ttl is not None:
+        try:
+            cp = cp.with_ttl(render.duration(args.ttl))
+        except ValueError as exc:
+            raise Usage(f"--ttl: {exc}") from None
     with open(args.file, "rb") as source:
         try:
             threads, checkpoints = transfer.import_(cp, source, transfer.progress_printer("imported"))
