@@ -188,6 +188,14 @@ def test_export_import_round_trip_from_a_server_to_a_cluster(
     cli(*target, "import", str(tmp_path / "missing.cbor"), url=cluster_servers.url, check=3)
 
 
+def test_a_failed_export_leaves_no_file(filled: RedisCheckpointer, redis_url: str, prefix: str, tmp_path: Any) -> None:
+    filled.client.hset(filled.keys("order-2").thread, "state", b"not a frame")  # export stops there
+    dump = tmp_path / "threads.cbor"
+    done = cli("--prefix", prefix, "export", str(dump), url=redis_url, check=3)
+    assert b"order-2" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no file, and no half-written .partial
+
+
 def test_import_ttl_sets_when_the_imported_threads_expire(
     filled: RedisCheckpointer, redis_url: str, prefix: str, tmp_path: Any
 ) -> None:

@@ -155,9 +155,14 @@ def cmd_prune(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
 
 def cmd_export(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
     tmp = args.file + ".partial"
-    with open(tmp, "wb") as out:
-        threads, checkpoints = transfer.export(cp, args.match, out, transfer.progress_printer("exported"))
-    os.replace(tmp, args.file)  # a failed export never leaves a file that looks complete
+    try:
+        with open(tmp, "wb") as out:
+            threads, checkpoints = transfer.export(cp, args.match, out, transfer.progress_printer("exported"))
+        os.replace(tmp, args.file)  # a failed export never leaves a file that looks complete
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)  # nor one that is cut short
+        raise
     return Output({"threads": threads, "checkpoints": checkpoints, "file": args.file},
                   f"exported {threads} threads, {checkpoints} checkpoints to {args.file}")
 
