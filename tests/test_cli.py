@@ -57,6 +57,7 @@ def test_threads_history_show(filled: RedisCheckpointer, redis_url: str, prefix:
     assert [h["id"] for h in hist] == ids[:2] and hist[0]["metadata"] == {"step": 4}
     older = as_json(cli(*base, "--json", "history", "order-1", "--before", ids[1], env={"REDIS_URL": redis_url}))
     assert [h["id"] for h in older] == ids[2:]
+    assert as_json(cli(*base, "--json", "history", "order-1", "--limit", "0", url=redis_url)) == []
     shown = as_json(cli(*base, "show", "order-1", ids[3], "--json", url=redis_url))
     assert shown["state"] == {"step": 1, "raw": {"base64": "AP8="}} and shown["id"] == ids[3]
     raw = cli(*base, "show", "order-2", "--raw", url=redis_url).stdout

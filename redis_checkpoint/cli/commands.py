@@ -69,7 +69,7 @@ def cmd_threads(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
 
 def cmd_history(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
     metas = cp.list(args.thread, limit=args.limit, before=args.before)
-    if not metas and args.before is None:
+    if not metas and args.before is None and args.limit != 0:
         raise Missing(f"thread {args.thread!r} has no checkpoints")
     rows = [_meta_row(m) for m in metas]
     text = render.table(
