@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	sh scripts/ensure-redis-server
-	$(PY) -m mypy redis_checkpoint
+	$(PY) -m mypy redis_checkpoint tests/typed_usage.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(VENV)/.installed

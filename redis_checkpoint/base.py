@@ -5,9 +5,11 @@ import abc
 import datetime
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Mapping, Optional, Type
+from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar
 
 from .errors import ConflictError
+
+_Self = TypeVar("_Self", bound="Checkpointer")
 
 #: Sentinel for ``save(expected_id=...)``: "no compare-and-set". ``None`` means
 #: "the thread must have no checkpoint yet".
@@ -119,7 +121,7 @@ class Checkpointer(abc.ABC):
     def close(self) -> None:
         """Release resources the checkpointer owns."""
 
-    def __enter__(self) -> "Checkpointer":
+    def __enter__(self: _Self) -> _Self:  # with RedisCheckpointer.from_url(...) as cp: a RedisCheckpointer
         return self
 
     def __exit__(
