@@ -10,6 +10,7 @@ from typing import Any
 
 import fakeredis
 import pytest
+import redis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.messages import HumanMessage
@@ -382,3 +383,43 @@ def test_any_stored_blobs_read_back_or_are_corrupt(record: Any, value: Any, writ
         assert exc.checkpoint_id == "cid"
     else:
         assert isinstance(entry.checkpoint[1], bytes) and all(isinstance(v[1], bytes) for _, v in entry.values)
+
+
+@pytest.mark.redis
+def test_from_conn_string_opens_as_other_savers_do_and_closes_what_it_opened(redis_url: str, real_client: Any) -> None:
+    """The code written for langgraph-checkpoint-redis or LangGraph's SQL savers runs unchanged."""
+    name, thread = f"lg-{uuid.uuid4().hex[:10]}", f"t-{uuid.uuid4().hex[:10]}"
+
+    def connected() -> bool:
+        return any(c.get("name") == name for c in real_client.client_list())
+
+    with RedisSaver.from_conn_string(redis_url, connection_args={"client_name": name}) as saver:
+        saver.setup()
+        put_steps(saver, thread, {"n": 1}, steps=2)
+        assert connected()
+    assert not connected()  # its pool was closed on the way out
+    client = redis.Redis.from_url(redis_url)
+    with RedisSaver.from_conn_string(redis_client=client) as again:  # same default key prefix
+        found = again.get_tuple({"configurable": {"thread_id": thread}})
+        assert found is not None and found.metadata["step"] == 1
+    assert client.ping()  # a client that was given is never closed
+    client.close()
+
+
+def test_from_conn_string_with_async_with_and_bad_arguments() -> None:
+    async def go() -> Any:
+        async with RedisSaver.from_conn_string(redis_client=fakeredis.FakeRedis(), key_prefix="x") as saver:
+            await saver.asetup()
+            put_steps(saver, "t", {"n": 1}, steps=3)
+            return await saver.aget_tuple({"configurable": {"thread_id": "t"}})
+
+    found = asyncio.run(go())
+    assert found is not None and found.metadata["step"] == 2
+    with pytest.raises(ValueError, match="exactly one of redis_url and redis_client"):
+        RedisSaver.from_conn_string()
+    with pytest.raises(ValueError, match="exactly one of redis_url and redis_client"):
+        RedisSaver.from_conn_string("redis://127.0.0.1:9/0", redis_client=fakeredis.FakeRedis())
+    with pytest.raises(ValueError, match="connection_args"):
+        RedisSaver.from_conn_string(redis_client=fakeredis.FakeRedis(), connection_args={"db": 1})
+    with pytest.raises(ValueError, match="socket_timeout"):
+        RedisSaver.from_conn_string("redis://127.0.0.1:9/0", connection_args={"socket_timeout": 1}, socket_timeout=2)

@@ -37,6 +37,7 @@ from ..errors import ReplicationError, check_int
 from ..records import decode_id
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
+from .compat import ConnStringMethods
 from .entries import SEP, entries
 
 PAGE = 100
@@ -50,7 +51,7 @@ def _part(name: str, value: Any) -> str:
     return text
 
 
-class RedisSaver(AsyncMethods, BaseCheckpointSaver[str]):
+class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
     """LangGraph checkpoint saver on plain Redis or Redis Cluster."""
 
     def __init__(
