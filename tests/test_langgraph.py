@@ -423,3 +423,18 @@ def test_from_conn_string_with_async_with_and_bad_arguments() -> None:
         RedisSaver.from_conn_string(redis_client=fakeredis.FakeRedis(), connection_args={"db": 1})
     with pytest.raises(ValueError, match="socket_timeout"):
         RedisSaver.from_conn_string("redis://127.0.0.1:9/0", connection_args={"socket_timeout": 1}, socket_timeout=2)
+
+
+def test_from_conn_string_reads_the_ttl_dict_of_langgraph_checkpoint_redis() -> None:
+    client = fakeredis.FakeRedis()
+    with RedisSaver.from_conn_string(redis_client=client, ttl={"default_ttl": 2, "refresh_on_read": True}) as saver:
+        assert saver.checkpointer.ttl_seconds == 120 and saver.checkpointer._refresh  # minutes, as it reads them
+        put_steps(saver, "t", {"n": 1}, steps=1)
+        keys = saver._keys("t")
+        assert all(110_000 < client.pttl(key) <= 120_000 for key in (keys.data, keys.ids))  # no writes yet
+    for bad, exc in (({"default_ttl": 2, "sweep": 1}, ValueError), ([2], ValueError),
+                     ({"default_ttl": "2"}, TypeError)):
+        with pytest.raises(exc, match="ttl"):
+            RedisSaver.from_conn_string(redis_client=client, ttl=bad)
+    with pytest.raises(ValueError, match="ttl_seconds"):
+        RedisSaver.from_conn_string(redis_client=client, ttl={"default_ttl": 2}, ttl_seconds=5)

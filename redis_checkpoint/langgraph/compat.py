@@ -34,7 +34,11 @@ class ConnStringMethods:
         """A saver on ``redis_url`` (``connection_args`` go to the connection, as
         ``from_url``'s pool options do) or on an existing ``redis_client``, which is
         then never closed. ``options`` are ``from_url``'s; ``key_prefix`` defaults to
-        ``"langgraph"`` both ways, so both see the same threads."""
+        ``"langgraph"`` both ways, so both see the same threads. ``ttl`` is also read
+        as langgraph-checkpoint-redis reads it: ``{"default_ttl": minutes,
+        "refresh_on_read": bool}``."""
+        if "ttl" in options:
+            options.update(_ttl_options(options.pop("ttl"), options))
         if (redis_url is None) == (redis_client is None):
             raise ValueError("from_conn_string needs exactly one of redis_url and redis_client")
         if redis_client is not None:
@@ -68,3 +72,19 @@ class ConnStringMethods:
         self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
     ) -> None:
         self.close()  # type: ignore[attr-defined]
+
+
+def _ttl_options(ttl: Any, options: Dict[str, Any]) -> Dict[str, Any]:
+    """langgraph-checkpoint-redis's ``ttl`` dict as our keywords (its TTL is in minutes)."""
+    if not isinstance(ttl, dict) or set(ttl) - {"default_ttl", "refresh_on_read"}:
+        raise ValueError(f"ttl must be a dict with 'default_ttl' (minutes) and 'refresh_on_read', got {ttl!r}")
+    clash = sorted({"ttl_seconds", "refresh_ttl_on_read"} & set(options))
+    if clash:
+        raise ValueError(f"ttl cannot be combined with {clash}")
+    minutes = ttl.get("default_ttl")
+    if minutes is not None and (isinstance(minutes, bool) or not isinstance(minutes, (int, float))):
+        raise TypeError(f"ttl['default_ttl'] must be a number of minutes, not {type(minutes).__name__}")
+    return {
+        "ttl_seconds": None if minutes is None else minutes * 60,
+        "refresh_ttl_on_read": ttl.get("refresh_on_read", False),
+    }
