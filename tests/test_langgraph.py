@@ -407,8 +407,10 @@ def test_from_conn_string_opens_as_other_savers_do_and_closes_what_it_opened(red
 
 
 def test_from_conn_string_with_async_with_and_bad_arguments() -> None:
+    from redis_checkpoint.langgraph import AsyncRedisSaver  # the name langgraph-checkpoint-redis uses
+
     async def go() -> Any:
-        async with RedisSaver.from_conn_string(redis_client=fakeredis.FakeRedis(), key_prefix="x") as saver:
+        async with AsyncRedisSaver.from_conn_string(redis_client=fakeredis.FakeRedis(), key_prefix="x") as saver:
             await saver.asetup()
             put_steps(saver, "t", {"n": 1}, steps=3)
             return await saver.aget_tuple({"configurable": {"thread_id": "t"}})
