@@ -56,11 +56,12 @@ def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
 
     It is ``save.lua`` with no checkpoint: the same retention code as a save
     with ``max_checkpoints``, so a save replayed after this still finds its id.
+    It runs as ``scripts.retain_source()``, which Redis accepts over ``maxmemory``.
     """
     check_int("keep", keep, 1)
     keys = cp.keys(thread_id)
     args = save_args("", "", "", b"", b"", 0, keep, False, cp._policy.replay_window_ms)
-    return int(cp._run("prune", thread_id, cp._scripts.save, keys, args))
+    return int(cp._run("prune", thread_id, cp._scripts.retain, keys, args))
 
 
 def delete_if_current(cp: RedisCheckpointer, thread_id: str, checkpoint_id: str) -> bool:

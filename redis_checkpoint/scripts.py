@@ -30,6 +30,7 @@ class Scripts(NamedTuple):
     lg_read: Script
     lg_write: Script
     delete_if: Script
+    retain: Script  # save.lua again, flagged allow-oom: see retain_source()
 
 
 def source(name: str) -> bytes:
@@ -37,8 +38,22 @@ def source(name: str) -> bytes:
     return resources.files(__package__).joinpath("lua").joinpath(f"{name}.lua").read_bytes()
 
 
+def retain_source() -> bytes:
+    """``save.lua`` with ``flags=allow-oom``, for its retention-only call (``ARGV[1]`` empty).
+
+    That call only deletes old checkpoints (leaving a small record of each for the
+    replay window), so it frees memory: it must run when the server is over
+    ``maxmemory``, which is when an operator runs ``prune --keep``. The same text
+    keeps one retention code; only ``admin.prune`` calls it, never with a checkpoint.
+    """
+    first, body = source("save").split(b"\n", 1)
+    if first != b"#!lua":
+        raise RuntimeError("save.lua must open with a bare #!lua line")
+    return b"#!lua flags=allow-oom\n" + body
+
+
 def _build(strip_flags: bool) -> Scripts:
-    texts = [source(n) for n in NAMES]
+    texts = [source(n) for n in NAMES] + [retain_source()]
     if strip_flags:
         texts = [t.split(b"\n", 1)[1] if t.startswith(b"#!lua") else t for t in texts]
     # bytes text: Script needs no client to compute the SHA, so it keeps none.

@@ -263,6 +263,7 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
     admin = redis.Redis(port=fault_server.port)
     cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix)
     kept = cp.save("kept", {"v": 1})
+    long = [cp.save("long", {"v": i, "pad": "x" * 2000}).id for i in range(3)]
     for i in range(200):
         admin.set(f"filler:{i}", b"x" * 10_000)
     admin.config_set("maxmemory-policy", "noeviction")
@@ -278,6 +279,11 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
         cp.save("kept", {"v": 3})
     assert cp.load("kept").id == kept.id  # type: ignore[union-attr]  # reads still work
     assert [m.id for m in cp.list("kept")] == [kept.id]
+    # trimming a history frees memory, so prune --keep runs over maxmemory
+    assert ckpt_admin.prune(cp, "long", 1) == 2
+    assert [m.id for m in cp.list("long")] == long[-1:] and cp.load("long").state["v"] == 2  # type: ignore[union-attr]
+    assert admin.hexists(cp.keys("long").thread, f"t:{long[0]}")  # with its replay record, as on any trim
+    assert cp.delete_thread("long") is True  # and a plain delete too
     # deleting frees memory, so prune --older-than's conditional delete runs over maxmemory too
     assert ckpt_admin.delete_if_current(cp, "kept", kept.id) is True
     assert admin.exists(*cp.keys("kept")) == 0

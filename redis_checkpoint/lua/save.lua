@@ -1,6 +1,7 @@
 #!lua
 -- Save one checkpoint of one thread, atomically (flags: may write, refused under OOM).
--- With an empty ARGV[1] it saves nothing and only applies retention (the CLI's prune).
+-- With an empty ARGV[1] it saves nothing and only applies retention (the CLI's prune);
+-- scripts.py also loads this file with flags=allow-oom for that call alone, since it frees memory.
 -- KEYS[1] thread hash: "current" (id), "seq", "record" and "state" of the current
 --         checkpoint, "m:<id>" (record) of every checkpoint and "s:<id>" (framed
 --         state) of every older one: the current state moves to "s:<id>" when
