@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redis_checkpoint import CorruptCheckpointError, SerializationError
-from redis_checkpoint.codec import ALLOWED_TAGS, DENIED_BUILTIN_TAGS, LOOSE_MAX, Codec
+from redis_checkpoint.codec import ALLOWED_TAGS, DENIED_BUILTIN_TAGS, LOOSE_MAX, MAX_DEPTH, Codec
 
 codec = Codec(max_state_size=1 << 20)
 json_like = st.recursive(
@@ -205,6 +205,29 @@ def test_hostile_large_bodies_are_corrupt(value: object, word: str) -> None:
     for blob in (raw(body), snappy_frame(snappy.compress(body))):
         with pytest.raises(CorruptCheckpointError, match=word):
             codec.decode(blob)
+
+
+def nested(kind: str, depth: int, leaf: object) -> object:
+    value = leaf
+    for _ in range(depth):
+        value = {"list": lambda v: [v], "dict": lambda v: {"k": v}, "set": lambda v: frozenset({v}),
+                 "tagged": lambda v: [v, Decimal("1.5")]}[kind](value)
+    return value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["list", "dict", "set", "tagged"]), st.integers(1, 400), st.sampled_from(["", "é" * 300, "x" * 300]))
+def test_what_saves_also_loads_however_deep_it_nests(kind: str, depth: int, leaf: str) -> None:
+    """Small bodies too: a state nested deeper than decode allows is refused by encode, and
+    only then. Before, 300 nested lists saved and then never loaded."""
+    value = nested(kind, depth, leaf)
+    try:
+        cbor2.loads(cbor2.dumps(value), max_depth=MAX_DEPTH)
+    except cbor2.CBORDecodeError:
+        with pytest.raises(SerializationError, match=f"more than {MAX_DEPTH} deep"):
+            codec.encode(value)
+        return
+    assert codec.decode(codec.encode(value)) == value
 
 
 def test_a_strict_codec_applies_the_rules_at_every_size() -> None:

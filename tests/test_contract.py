@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime
 import time
 import uuid
@@ -184,8 +185,10 @@ def test_values_round_trip(cp: RedisCheckpointer) -> None:
         object(), {"when": datetime.datetime(2024, 1, 1)}, {"re": __import__("re").compile("x")}, {"f": len},
         # over codec.LOOSE_MAX bytes of CBOR: keys must be str/bytes, integers at most 1024 bits
         {n: "x" * 40 for n in range(1000)}, {"pad": "x" * 40_000, "n": 2**1100},
+        # nested deeper than loading allows (a small body: saved, then never loadable, before)
+        functools.reduce(lambda inner, _: [inner], range(300), []),
     ],
-    ids=["object", "naive-datetime", "regex", "function", "large-int-keys", "large-bignum"],
+    ids=["object", "naive-datetime", "regex", "function", "large-int-keys", "large-bignum", "too-deep"],
 )
 def test_unencodable_state_writes_nothing(cp: RedisCheckpointer, client: Any, prefix: str, state: Any) -> None:
     with pytest.raises(SerializationError):
