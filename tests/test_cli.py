@@ -189,6 +189,27 @@ def test_export_import_round_trip_from_a_server_to_a_cluster(
     cli(*target, "import", str(tmp_path / "missing.cbor"), url=cluster_servers.url, check=3)
 
 
+def test_a_state_as_deep_as_a_save_allows_comes_back_from_its_export(
+    redis_url: str, prefix: str, tmp_path: Any
+) -> None:
+    from redis_checkpoint import SerializationError
+
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
+    deepest: Any = []
+    while True:  # the deepest list a save takes
+        try:
+            cp.save("deep", [deepest])
+        except SerializationError:
+            break
+        deepest = [deepest]
+    dump = str(tmp_path / "deep.cbor")
+    cli("--prefix", prefix, "export", dump, url=redis_url)
+    cli("--prefix", prefix + "x", "import", dump, url=redis_url)  # exit 2 before: "corrupt after 0 threads"
+    restored = RedisCheckpointer(cp.client, key_prefix=prefix + "x").load("deep")
+    assert restored is not None and restored.state == deepest
+    cp.close()
+
+
 def test_a_failed_export_leaves_no_file(filled: RedisCheckpointer, redis_url: str, prefix: str, tmp_path: Any) -> None:
     filled.client.hset(filled.keys("order-2").thread, "state", b"not a frame")  # export stops there
     dump = tmp_path / "threads.cbor"

@@ -77,8 +77,14 @@ def export(cp: RedisCheckpointer, match: str, out: IO[bytes], on_thread: Callabl
     return threads, checkpoints
 
 
+#: The codec's limits and tag allowlist, with room for the three levels an entry
+#: wraps each state in (thread map, checkpoints list, checkpoint map): a state as
+#: deep as a save allows must come back from its export.
+IMPORT_LIMITS = dict(DECODER_LIMITS, max_depth=DECODER_LIMITS["max_depth"] + 3)
+
+
 def _items(source: IO[bytes]) -> Iterator[Any]:
-    decoder = cbor2.CBORDecoder(source, **DECODER_LIMITS)  # the codec's limits and tag allowlist
+    decoder = cbor2.CBORDecoder(source, **IMPORT_LIMITS)
     while True:
         try:
             yield decoder.decode()
