@@ -170,8 +170,8 @@ class Codec:
                 ) from exc
         elif len(body) > MAX_DEPTH and len(body.translate(None, _NOT_NESTING)) > MAX_DEPTH:
             # Every array, map and tag opens with one byte in 0x80-0xDF, so a body with
-            # fewer such bytes than MAX_DEPTH cannot nest too deep for decode(): about
-            # 4 µs for 10 KB. Otherwise decode it once, as load will.
+            # at most MAX_DEPTH such bytes cannot nest too deep for decode(); counting
+            # them takes 1 to 4 µs for 10 KB. Otherwise decode it once, as load will.
             try:
                 cbor2.loads(body, **DECODER_LIMITS)
             except Exception as exc:

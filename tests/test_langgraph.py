@@ -440,3 +440,4 @@ def test_from_conn_string_reads_the_ttl_dict_of_langgraph_checkpoint_redis() -> 
             RedisSaver.from_conn_string(redis_client=client, ttl=bad)
     with pytest.raises(ValueError, match="ttl_seconds"):
         RedisSaver.from_conn_string(redis_client=client, ttl={"default_ttl": 2}, ttl_seconds=5)
+    assert RedisSaver.from_conn_string(redis_client=client, ttl=None).checkpointer.ttl_seconds is None

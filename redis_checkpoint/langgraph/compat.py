@@ -37,8 +37,9 @@ class ConnStringMethods:
         ``"langgraph"`` both ways, so both see the same threads. ``ttl`` is also read
         as langgraph-checkpoint-redis reads it: ``{"default_ttl": minutes,
         "refresh_on_read": bool}``."""
-        if "ttl" in options:
-            options.update(_ttl_options(options.pop("ttl"), options))
+        ttl = options.pop("ttl", None)  # None: not given, as in langgraph-checkpoint-redis
+        if ttl is not None:
+            options.update(_ttl_options(ttl, options))
         if (redis_url is None) == (redis_client is None):
             raise ValueError("from_conn_string needs exactly one of redis_url and redis_client")
         if redis_client is not None:
