@@ -77,6 +77,9 @@ BAD: Dict[str, Any] = {
     "options not a dict": ({"URL": "redis://localhost", "OPTIONS": [1]}, "OPTIONS"),
     "bad option value": ({"URL": "redis://localhost", "OPTIONS": {"ttl_seconds": -1}}, "ttl_seconds"),
     "bad entry": ({"default": "redis://localhost"}, "must be a dict with a 'URL'"),
+    # nothing listens there, and cluster=False asks nothing: the keyword alone is refused
+    "misspelt connection option": (
+        {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"cluster": False, "socket_timout": 5}}, "socket_timout"),
 }
 
 
