@@ -443,3 +443,19 @@ def test_from_conn_string_reads_the_ttl_dict_of_langgraph_checkpoint_redis() -> 
     with pytest.raises(ValueError, match="ttl_seconds"):
         RedisSaver.from_conn_string(redis_client=client, ttl={"default_ttl": 2}, ttl_seconds=5)
     assert RedisSaver.from_conn_string(redis_client=client, ttl=None).checkpointer.ttl_seconds is None
+
+
+def test_int_and_uuid_thread_ids_are_taken_as_other_savers_take_them() -> None:
+    """LangGraph's SQL savers read a thread id through str(): 7, "7" and a UUID's text name threads."""
+    saver = RedisSaver(fakeredis.FakeRedis())
+    for thread in (7, 0, uuid.UUID(int=5)):
+        lg_graph.start(saver, thread)  # type: ignore[arg-type]
+        lg_graph.resume(saver, thread, "yes")  # type: ignore[arg-type]
+        check_finished(saver, thread)  # type: ignore[arg-type]
+        same = saver.get_tuple({"configurable": {"thread_id": str(thread)}})
+        assert same is not None and same.metadata["step"] >= 2
+    assert sorted(saver._thread_ids()) == ["0", "00000000-0000-0000-0000-000000000005", "7"]
+    saver.delete_thread(7)  # type: ignore[arg-type]
+    assert saver.get_tuple({"configurable": {"thread_id": "7"}}) is None
+    with pytest.raises(TypeError, match="thread_id"):
+        saver.get_tuple({"configurable": {"thread_id": True}})

@@ -17,6 +17,7 @@ and compressed by our codec.
 from __future__ import annotations
 
 import random
+import uuid
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from langchain_core.runnables import RunnableConfig
@@ -42,6 +43,14 @@ from .entries import SEP, entries
 
 PAGE = 100
 _IDX_OFFSET = 10**9  # write indexes may be negative (WRITES_IDX_MAP): offset, then pad
+
+
+def _thread_text(thread_id: Any) -> Any:
+    """An int or UUID thread id as its text, as LangGraph's other savers take it: thread 7
+    and thread "7" are one thread. Anything else is left for ``validate_thread_id``."""
+    if isinstance(thread_id, uuid.UUID) or (isinstance(thread_id, int) and not isinstance(thread_id, bool)):
+        return str(thread_id)
+    return thread_id
 
 
 def _part(name: str, value: Any) -> str:
@@ -99,8 +108,8 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         kind, payload = self.serde.dumps_typed(value)
         return self._codec.encode([kind, payload], "value")
 
-    def _keys(self, thread_id: str) -> _keys.GraphKeys:
-        return _keys.graph_keys(self.checkpointer.key_prefix, _keys.validate_thread_id(thread_id))
+    def _keys(self, thread_id: Any) -> _keys.GraphKeys:
+        return _keys.graph_keys(self.checkpointer.key_prefix, _keys.validate_thread_id(_thread_text(thread_id)))
 
     def _read(self, op: str, thread_id: str, *args: Any) -> Any:
         cp = self.checkpointer
@@ -219,7 +228,8 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
             return
         before_id = get_checkpoint_id(before) if before else None
         conf = config["configurable"] if config else {}
-        thread_ids = [conf["thread_id"]] if conf.get("thread_id") else list(self._thread_ids())
+        wanted = conf.get("thread_id")
+        thread_ids = [wanted] if wanted not in (None, "") else list(self._thread_ids())
         count = 0
         only = conf.get("checkpoint_id")
         # without a filter every checkpoint read is returned: read no more than asked
