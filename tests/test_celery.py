@@ -82,3 +82,24 @@ def test_checkpointer_for_needs_a_url() -> None:
 
     with pytest.raises(ValueError, match="redis_checkpoint_url"):
         checkpointer_for(Celery("t", set_as_current=False))
+
+
+def test_advance_refuses_a_name_that_cannot_be_part_of_an_id(redis_url: str, prefix: str) -> None:
+    from celery import Celery
+
+    from redis_checkpoint.contrib.celery import CheckpointTask, checkpointer_for
+
+    app = Celery("named", set_as_current=False)
+    app.conf.update(task_always_eager=True, task_eager_propagates=True,
+                    redis_checkpoint_url=redis_url, redis_checkpoint_options={"key_prefix": prefix})
+
+    @app.task(bind=True, base=CheckpointTask)
+    def step(self: CheckpointTask, name: str) -> str:
+        return self.advance("t", lambda state: (state or 0) + 1, name=name).id  # type: ignore[no-any-return]
+
+    done = step.apply(args=("first",), task_id="task-1")
+    assert done.get() == "task-1:first"
+    with pytest.raises(ValueError, match="name must be"):
+        step.apply(args=("has a space",), task_id="task-2").get()
+    with checkpointer_for(app) as cp:
+        assert [m.id for m in cp.list("t")] == ["task-1:first"]  # nothing written for the bad name

@@ -43,6 +43,7 @@ from celery.signals import worker_process_init  # noqa: E402
 
 from ..base import CheckpointMetadata  # noqa: E402
 from ..connection import reset_after_fork  # noqa: E402
+from ..ids import validate_id  # noqa: E402
 from ..locks import ForkSafeLock  # noqa: E402
 from ..store import RedisCheckpointer  # noqa: E402
 
@@ -83,6 +84,8 @@ class CheckpointTask(Task):  # type: ignore[misc]
         metadata: Optional[Mapping[str, Any]] = None,
     ) -> CheckpointMetadata:
         """``Checkpointer.advance`` with the task id (plus ``:name``) as checkpoint id."""
+        if name is not None:
+            validate_id(name, "name")  # it becomes part of the checkpoint id: visible ASCII
         task_id = self.request.id
         cid = None if task_id is None else (task_id if name is None else f"{task_id}:{name}")
         meta = {"task": self.name, "task_id": task_id, **(metadata or {})}
