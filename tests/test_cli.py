@@ -210,6 +210,16 @@ def test_a_state_as_deep_as_a_save_allows_comes_back_from_its_export(
     cp.close()
 
 
+def test_max_state_size_follows_the_application(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
+    filled.save("big", {"pad": "x" * 5000})
+    base = ("--prefix", prefix)
+    err = cli(*base, "--max-state-size", "1000", "show", "big", url=redis_url, check=3).stderr.decode()
+    assert "max_state_size=1000" in err and "pass --max-state-size" in err
+    shown = as_json(cli(*base, "--max-state-size", "100000", "show", "big", "--json", url=redis_url))
+    assert shown["state"] == {"pad": "x" * 5000}
+    cli(*base, "--max-state-size", "0", "show", "big", url=redis_url, check=2)
+
+
 def test_a_failed_export_leaves_no_file(filled: RedisCheckpointer, redis_url: str, prefix: str, tmp_path: Any) -> None:
     filled.client.hset(filled.keys("order-2").thread, "state", b"not a frame")  # export stops there
     dump = tmp_path / "threads.cbor"

@@ -13,6 +13,7 @@ import sys
 from typing import Any, List, Optional, Sequence
 
 from ..connection import url_from_env
+from ..codec import DEFAULT_MAX_STATE_SIZE
 from ..errors import CheckpointError, CheckpointNotFoundError, StorageError
 from ..store import RedisCheckpointer
 from . import commands
@@ -31,6 +32,9 @@ def parser() -> argparse.ArgumentParser:
     cluster.add_argument("--cluster", dest="cluster", action="store_const", const=True, default=None)
     cluster.add_argument("--no-cluster", dest="cluster", action="store_const", const=False)
     top.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    top.add_argument("--max-state-size", type=int, default=DEFAULT_MAX_STATE_SIZE, metavar="BYTES",
+                     help="largest state to read or write, as the application's max_state_size "
+                          f"(default: {DEFAULT_MAX_STATE_SIZE})")
     # --json is accepted after the command too (redis-checkpoint show t1 --json)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
@@ -81,7 +85,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return commands.run_program(args)
         if not args.url:
             return _fail(USAGE, "no Redis URL: pass --url or set REDIS_CHECKPOINT_URL or REDIS_URL")
-        cp = RedisCheckpointer.from_url(args.url, key_prefix=args.prefix, cluster=args.cluster, retry_budget=5)
+        cp = RedisCheckpointer.from_url(args.url, key_prefix=args.prefix, cluster=args.cluster, retry_budget=5,
+                                        max_state_size=args.max_state_size)
         with cp:
             result = getattr(commands, "cmd_" + args.command)(cp, args)
         if result is not None:
@@ -94,7 +99,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except StorageError as exc:
         return _fail(FAILED, f"Redis failed: {exc}")
     except CheckpointError as exc:
-        return _fail(FAILED, str(exc))
+        hint = " (the application's max_state_size is larger? pass --max-state-size)" if "max_state_size" in str(exc) else ""
+        return _fail(FAILED, str(exc) + hint)
     except (ValueError, TypeError) as exc:
         return _fail(USAGE, str(exc))
     except BrokenPipeError:  # the reader went away (| head): not an error of ours
