@@ -99,7 +99,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except StorageError as exc:
         return _fail(FAILED, f"Redis failed: {exc}")
     except CheckpointError as exc:
-        hint = " (the application's max_state_size is larger? pass --max-state-size)" if "max_state_size" in str(exc) else ""
+        too_big = "max_state_size" in str(exc)
+        hint = " (the application's max_state_size is larger? pass --max-state-size)" if too_big else ""
         return _fail(FAILED, str(exc) + hint)
     except (ValueError, TypeError) as exc:
         return _fail(USAGE, str(exc))

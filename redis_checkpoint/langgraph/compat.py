@@ -50,7 +50,8 @@ class ConnStringMethods:
         overlap = sorted(set(connection_args or {}) & set(options))
         if overlap:
             raise ValueError(f"{overlap} given both in connection_args and as keywords")
-        return cls.from_url(redis_url, **(connection_args or {}), **options)  # type: ignore[attr-defined, no-any-return]
+        opened = cls.from_url(redis_url, **(connection_args or {}), **options)  # type: ignore[attr-defined]
+        return opened  # type: ignore[no-any-return]
 
     def setup(self) -> None:
         """Nothing to create: plain Redis commands, no modules or search indexes."""
