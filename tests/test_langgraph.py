@@ -405,6 +405,11 @@ def test_from_conn_string_opens_as_other_savers_do_and_closes_what_it_opened(red
         assert found is not None and found.metadata["step"] == 1
         before = client.client_id()
     assert client.client_id() == before  # a client that was given is never closed: same connection
+    # and the constructor keywords of langgraph-checkpoint-redis
+    for saver in (RedisSaver(redis_client=client), RedisSaver(redis_url=redis_url), RedisSaver(redis_url)):
+        found = saver.get_tuple({"configurable": {"thread_id": thread}})
+        assert found is not None and found.metadata["step"] == 1
+        saver.close()
     client.close()
 
 
@@ -419,10 +424,12 @@ def test_from_conn_string_with_async_with_and_bad_arguments() -> None:
 
     found = asyncio.run(go())
     assert found is not None and found.metadata["step"] == 2
-    with pytest.raises(ValueError, match="exactly one of redis_url and redis_client"):
+    with pytest.raises(ValueError, match="exactly one of .*redis_url and redis_client; got none"):
         RedisSaver.from_conn_string()
-    with pytest.raises(ValueError, match="exactly one of redis_url and redis_client"):
+    with pytest.raises(ValueError, match="exactly one of .*got \\['redis_url', 'redis_client'\\]"):
         RedisSaver.from_conn_string("redis://127.0.0.1:9/0", redis_client=fakeredis.FakeRedis())
+    with pytest.raises(ValueError, match="exactly one of"):
+        RedisSaver(fakeredis.FakeRedis(), redis_client=fakeredis.FakeRedis())
     with pytest.raises(ValueError, match="connection_args"):
         RedisSaver.from_conn_string(redis_client=fakeredis.FakeRedis(), connection_args={"db": 1})
     with pytest.raises(ValueError, match="socket_timeout"):

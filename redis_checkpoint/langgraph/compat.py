@@ -6,15 +6,18 @@ langgraph-checkpoint-redis and LangGraph's Postgres and SQLite savers are opened
         saver.setup()
         graph = builder.compile(checkpointer=saver)
 
-``RedisSaver`` takes the same calls. ``from_conn_string`` returns the saver itself:
-it works with ``with`` and ``async with`` (both close it on the way out), and also
-kept as is. ``setup`` and ``asetup`` have nothing to create (no modules, no
-indexes) and return at once.
+``RedisSaver`` takes the same calls, and the same constructor keywords
+(``RedisSaver(redis_url=...)``, ``RedisSaver(redis_client=...)``: see :func:`target`).
+``from_conn_string`` returns the saver itself: it works with ``with`` and
+``async with`` (both close it on the way out), and also kept as is. ``setup`` and
+``asetup`` have nothing to create (no modules, no indexes) and return at once.
 """
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, Dict, Optional, Type, TypeVar
+from typing import Any, Dict, Optional, Tuple, Type, TypeVar
+
+from ..store import RedisCheckpointer
 
 S = TypeVar("S", bound="ConnStringMethods")
 
@@ -31,27 +34,9 @@ class ConnStringMethods:
         connection_args: Optional[Dict[str, Any]] = None,
         **options: Any,
     ) -> S:
-        """A saver on ``redis_url`` (``connection_args`` go to the connection, as
-        ``from_url``'s pool options do) or on an existing ``redis_client``, which is
-        then never closed. ``options`` are ``from_url``'s; ``key_prefix`` defaults to
-        ``"langgraph"`` both ways, so both see the same threads. ``ttl`` is also read
-        as langgraph-checkpoint-redis reads it: ``{"default_ttl": minutes,
-        "refresh_on_read": bool}``."""
-        ttl = options.pop("ttl", None)  # None: not given, as in langgraph-checkpoint-redis
-        if ttl is not None:
-            options.update(_ttl_options(ttl, options))
-        if (redis_url is None) == (redis_client is None):
-            raise ValueError("from_conn_string needs exactly one of redis_url and redis_client")
-        if redis_client is not None:
-            if connection_args:
-                raise ValueError("connection_args only apply with redis_url; configure redis_client itself")
-            options.setdefault("key_prefix", "langgraph")
-            return cls(redis_client, **options)  # type: ignore[call-arg]
-        overlap = sorted(set(connection_args or {}) & set(options))
-        if overlap:
-            raise ValueError(f"{overlap} given both in connection_args and as keywords")
-        opened = cls.from_url(redis_url, **(connection_args or {}), **options)  # type: ignore[attr-defined]
-        return opened  # type: ignore[no-any-return]
+        """A saver on ``redis_url`` or on an existing ``redis_client`` (see :func:`target`)."""
+        return cls(None, redis_url=redis_url, redis_client=redis_client,  # type: ignore[call-arg]
+                   connection_args=connection_args, **options)
 
     def setup(self) -> None:
         """Nothing to create: plain Redis commands, no modules or search indexes."""
@@ -74,6 +59,41 @@ class ConnStringMethods:
         self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
     ) -> None:
         self.close()  # type: ignore[attr-defined]
+
+
+def target(first: Any, options: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+    """``RedisSaver``'s first argument and keywords, with langgraph-checkpoint-redis's read too.
+
+    Besides a ``RedisCheckpointer`` or a client, the saver takes a URL (``"redis://..."``
+    first, or ``redis_url=``; ``connection_args`` go to its connections, as ``from_url``'s
+    pool options do) or ``redis_client=``, which is never closed. Either way
+    ``key_prefix`` then defaults to ``"langgraph"``, as for ``from_url``, and ``ttl`` is
+    read as that package reads it: ``{"default_ttl": minutes, "refresh_on_read": bool}``.
+    Returns what ``RedisSaver`` builds on and the keywords left for it.
+    """
+    url, client = options.pop("redis_url", None), options.pop("redis_client", None)
+    connection_args = options.pop("connection_args", None) or {}
+    ttl = options.pop("ttl", None)  # None: not given, as in langgraph-checkpoint-redis
+    if ttl is not None:
+        options.update(_ttl_options(ttl, options))
+    if isinstance(first, str):
+        url, first = (first, None) if url is None else (url, first)
+    given = [name for name, value in (("a checkpointer or client", first), ("redis_url", url),
+                                      ("redis_client", client)) if value is not None]
+    if len(given) != 1:
+        raise ValueError(f"RedisSaver needs exactly one of a checkpointer, a client, redis_url and "
+                         f"redis_client; got {given or 'none'}")
+    if connection_args and url is None:
+        raise ValueError("connection_args only apply with redis_url; configure the client itself")
+    if first is not None:
+        return first, options
+    options.setdefault("key_prefix", "langgraph")
+    if client is not None:
+        return client, options
+    overlap = sorted(set(connection_args) & set(options))
+    if overlap:
+        raise ValueError(f"{overlap} given both in connection_args and as keywords")
+    return RedisCheckpointer.from_url(url, **connection_args, **options), {}
 
 
 def _ttl_options(ttl: Any, options: Dict[str, Any]) -> Dict[str, Any]:

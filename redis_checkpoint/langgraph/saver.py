@@ -38,7 +38,7 @@ from ..errors import ReplicationError, check_int
 from ..records import decode_id
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
-from .compat import ConnStringMethods
+from .compat import ConnStringMethods, target
 from .entries import SEP, entries
 
 PAGE = 100
@@ -65,17 +65,19 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
 
     def __init__(
         self,
-        checkpointer_or_client: Any,
+        checkpointer_or_client: Any = None,
         *,
         serde: Optional[SerializerProtocol] = None,
         max_checkpoints: Optional[int] = None,
         **options: Any,
     ) -> None:
         """``checkpointer_or_client``: a ``RedisCheckpointer`` (its options apply) or a
-        redis-py client (``options`` are then ``RedisCheckpointer``'s keywords).
-        ``max_checkpoints`` keeps the newest N checkpoints of each namespace; by
-        default, the given checkpointer's ``max_checkpoints``."""
-        check_int("max_checkpoints", max_checkpoints, 1, optional=True)
+        redis-py client (``options`` are then ``RedisCheckpointer``'s keywords); or a
+        URL, ``redis_url=`` or ``redis_client=`` as langgraph-checkpoint-redis takes them
+        (``compat.target``). ``max_checkpoints`` keeps the newest N checkpoints of each
+        namespace; by default, the given checkpointer's ``max_checkpoints``."""
+        check_int("max_checkpoints", max_checkpoints, 1, optional=True)  # before connecting
+        checkpointer_or_client, options = target(checkpointer_or_client, options)
         super().__init__(serde=serde)
         if isinstance(checkpointer_or_client, RedisCheckpointer):
             if options:
