@@ -77,14 +77,19 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         (``compat.target``). ``max_checkpoints`` keeps the newest N checkpoints of each
         namespace; by default, the given checkpointer's ``max_checkpoints``."""
         check_int("max_checkpoints", max_checkpoints, 1, optional=True)  # before connecting
-        checkpointer_or_client, options = target(checkpointer_or_client, options)
-        super().__init__(serde=serde)
-        if isinstance(checkpointer_or_client, RedisCheckpointer):
-            if options:
-                raise TypeError(f"options {sorted(options)} only apply when a client is given")
-            self.checkpointer = checkpointer_or_client
-        else:
-            self.checkpointer = RedisCheckpointer(checkpointer_or_client, **options)
+        base, options = target(checkpointer_or_client, options)
+        try:
+            super().__init__(serde=serde)
+            if isinstance(base, RedisCheckpointer):
+                if options:
+                    raise TypeError(f"options {sorted(options)} only apply when a client is given")
+                self.checkpointer = base
+            else:
+                self.checkpointer = RedisCheckpointer(base, **options)
+        except BaseException:
+            if base is not checkpointer_or_client:  # built here from a URL: its pool is ours
+                base.close()
+            raise
         self._keep = max_checkpoints or self.checkpointer._keep
         self._codec = self.checkpointer._codec.strict()  # every blob's shape is ours: str keys, bytes
 
@@ -92,14 +97,7 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
     def from_url(cls, url: str, *, serde: Optional[SerializerProtocol] = None,
                  max_checkpoints: Optional[int] = None, **options: Any) -> "RedisSaver":
         """Connect like ``RedisCheckpointer.from_url`` (``key_prefix`` default: ``"langgraph"``)."""
-        check_int("max_checkpoints", max_checkpoints, 1, optional=True)  # before connecting
-        options.setdefault("key_prefix", "langgraph")
-        cp = RedisCheckpointer.from_url(url, **options)
-        try:
-            return cls(cp, serde=serde, max_checkpoints=max_checkpoints)
-        except BaseException:
-            cp.close()  # its pool was ours
-            raise
+        return cls(None, redis_url=url, serde=serde, max_checkpoints=max_checkpoints, **options)
 
     def close(self) -> None:
         self.checkpointer.close()
