@@ -202,7 +202,24 @@ def wait_until(ready: Callable[[], bool], timeout: float, what: str, pause: floa
 
 
 def wait_replica_up(replica: RedisServer, timeout: float = 30.0) -> None:
-    """Wait until ``replica`` reports ``master_link_status:up``."""
+    """Wait until ``replica`` reports ``master_link_status:up`` and its primary has a
+    write acknowledged by a replica.
+
+    A replica reports its link up before it acknowledges anything: a ``WAIT`` sent
+    right then can time out (seen here: the first save with ``min_replicas=1`` failed
+    in about one run of four when it came first), so a test that counts replicas
+    waits for a real acknowledgement, as ``RedisClusterServers`` does.
+    """
     with redis.Redis(port=replica.port, socket_timeout=1) as client:
         wait_until(lambda: client.info("replication").get("master_link_status") == "up",
                    timeout, f"replica on {replica.port} did not sync")
+        info = client.info("replication")
+    with redis.Redis(host=info["master_host"], port=int(info["master_port"]), socket_timeout=2) as primary:
+
+        def acknowledged() -> bool:
+            pipe = primary.pipeline(transaction=False)  # one connection: WAIT counts this SET
+            pipe.set("rc-replica-ready", 1, px=10000)
+            pipe.execute_command("WAIT", 1, 200)
+            return int(pipe.execute()[-1]) >= 1
+
+        wait_until(acknowledged, timeout, f"no replica of {replica.port}'s primary acknowledged a write")
