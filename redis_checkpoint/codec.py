@@ -159,26 +159,24 @@ class Codec:
             raise SerializationError(
                 f"{what} encodes to {len(body)} bytes, over max_state_size={self.max_state_size}"
             )
-        if len(body) > self.loose_max:  # it must load under the rules decode() will apply
-            try:
-                cbor2.loads(body, **STRICT_LIMITS)
-            except Exception as exc:
-                where = f" ({len(body)} bytes of CBOR, over {self.loose_max})" if self.loose_max else ""
-                raise SerializationError(
-                    f"{what}{where}: dict keys and set members must be str or bytes, integers "
-                    f"at most {MAX_BIGNUM_BYTES * 8} bits, nesting at most {MAX_DEPTH} deep: {_reason(exc)}"
-                ) from exc
+        # It must load under the rules decode() will apply: decode it once when it might not.
+        limits: Optional[Dict[str, Any]] = None
+        if len(body) > self.loose_max:
+            where = f" ({len(body)} bytes of CBOR, over {self.loose_max})" if self.loose_max else ""
+            limits, rules = STRICT_LIMITS, (
+                f"{where}: dict keys and set members must be str or bytes, integers "
+                f"at most {MAX_BIGNUM_BYTES * 8} bits, nesting at most {MAX_DEPTH} deep")
         elif len(body) > MAX_DEPTH and len(body.translate(None, _NOT_NESTING)) > MAX_DEPTH:
             # Every array, map and tag opens with one byte in 0x80-0xDF, so a body with
             # at most MAX_DEPTH such bytes cannot nest too deep for decode(); counting
-            # them takes 1 to 4 µs for 10 KB. Otherwise decode it once, as load will.
+            # them takes 1 to 4 µs for 10 KB.
+            limits, rules = DECODER_LIMITS, (
+                f" nests lists, dicts and sets more than {MAX_DEPTH} deep, which loading refuses")
+        if limits is not None:
             try:
-                cbor2.loads(body, **DECODER_LIMITS)
+                cbor2.loads(body, **limits)
             except Exception as exc:
-                raise SerializationError(
-                    f"{what} nests lists, dicts and sets more than {MAX_DEPTH} deep, which "
-                    f"loading refuses: {_reason(exc)}"
-                ) from exc
+                raise SerializationError(f"{what}{rules}: {_reason(exc)}") from exc
         if self.compression is not None and len(body) >= self.compression_threshold:
             packed: bytes = snappy.compress(body)
             if len(packed) < len(body):
