@@ -8,7 +8,7 @@ from typing import Any, List
 import redis
 from redis.crc import key_slot
 
-from .server import INSTALL_HINT, RedisServer, ServerGroup, wait_until
+from .server import INSTALL_HINT, RedisServer, ServerGroup, wait_until, write_acknowledged
 
 
 def _replicas_ack(client: Any) -> bool:
@@ -29,10 +29,7 @@ def _replicas_ack(client: Any) -> bool:
     key = next(
         k for k in (f"rc-ready:{i}" for i in range(100000)) if start <= key_slot(k.encode()) <= end
     )
-    pipe = client.pipeline(transaction=False)  # one connection: WAIT counts this SET
-    pipe.set(key, 1, px=10000)
-    pipe.execute_command("WAIT", 1, 200)
-    return int(pipe.execute()[-1]) >= 1
+    return write_acknowledged(client, key)
 
 
 class RedisClusterServers(ServerGroup):

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Callable, List, Optional, TypeVar
+from typing import Any, Callable, List, Optional, TypeVar
 
 import redis
 
@@ -215,11 +215,13 @@ def wait_replica_up(replica: RedisServer, timeout: float = 30.0) -> None:
                    timeout, f"replica on {replica.port} did not sync")
         info = client.info("replication")
     with redis.Redis(host=info["master_host"], port=int(info["master_port"]), socket_timeout=2) as primary:
+        wait_until(lambda: write_acknowledged(primary, "rc-replica-ready"), timeout,
+                   f"no replica of {replica.port}'s primary acknowledged a write")
 
-        def acknowledged() -> bool:
-            pipe = primary.pipeline(transaction=False)  # one connection: WAIT counts this SET
-            pipe.set("rc-replica-ready", 1, px=10000)
-            pipe.execute_command("WAIT", 1, 200)
-            return int(pipe.execute()[-1]) >= 1
 
-        wait_until(acknowledged, timeout, f"no replica of {replica.port}'s primary acknowledged a write")
+def write_acknowledged(primary: Any, key: str) -> bool:
+    """Write ``key`` (for 10 s) on ``primary``; True if a replica acknowledges it within 200 ms."""
+    pipe = primary.pipeline(transaction=False)  # one connection: WAIT counts this SET
+    pipe.set(key, 1, px=10000)
+    pipe.execute_command("WAIT", 1, 200)
+    return int(pipe.execute()[-1]) >= 1
