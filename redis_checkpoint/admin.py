@@ -11,7 +11,7 @@ from typing import Optional
 from .base import CheckpointMetadata
 from .errors import check_int
 from .ids import validate_id
-from .scripts import save_args
+from .scripts import TRIM, save_args
 from .store import RedisCheckpointer
 
 
@@ -52,16 +52,23 @@ def frame(cp: RedisCheckpointer, thread_id: str, checkpoint_id: Optional[str] = 
 
 
 def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
-    """Remove all but the newest ``keep`` checkpoints (one atomic script); how many went.
+    """Remove all but the newest ``keep`` checkpoints; how many went.
 
     It is ``save.lua`` with no checkpoint: the same retention code as a save
     with ``max_checkpoints``, so a save replayed after this still finds its id.
     It runs as ``scripts.retain_source()``, which Redis accepts over ``maxmemory``.
+    Each call is atomic and removes at most ``scripts.TRIM`` (so Redis serves other
+    clients in between); a longer history takes several calls.
     """
     check_int("keep", keep, 1)
     keys = cp.keys(thread_id)
     args = save_args("", "", "", b"", b"", 0, keep, False, cp._policy.replay_window_ms)
-    return int(cp._run("prune", thread_id, cp._scripts.retain, keys, args))
+    total = 0
+    while True:
+        removed = int(cp._run("prune", thread_id, cp._scripts.retain, keys, args))
+        total += removed
+        if removed < TRIM:
+            return total
 
 
 def delete_if_current(cp: RedisCheckpointer, thread_id: str, checkpoint_id: str) -> bool:

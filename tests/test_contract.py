@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import datetime
+import re
 import time
 import uuid
 from typing import Any, Callable
@@ -12,7 +13,7 @@ import cbor2
 import pytest
 
 import redis_checkpoint.store as store_module
-from redis_checkpoint import admin, retries
+from redis_checkpoint import admin, retries, scripts
 from redis_checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -24,6 +25,7 @@ from redis_checkpoint import (
     RedisCheckpointer,
     SerializationError,
 )
+from redis_checkpoint.scripts import LG_TRIM, TRIM
 
 TRICKY_IDS = [
     "a", "a:history", "a:thread", "a}", "{a}", "a{b}c", "}", "{", "{}", "a*", "*", "a?", "[a]",
@@ -367,15 +369,33 @@ def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], clien
     assert {m.decode() for m in removed} == {m.id for m in metas[:-3]}
     assert [cp.load("t", m.id).state for m in metas[-3:]] == [7, 8, 9]
     assert cp.load("t", metas[0].id) is None
-    # a lower limit trims the excess in one save
-    many = make_cp(max_checkpoints=1200)
-    for i in range(1100):
-        many.save("big", i)
-    one = make_cp(max_checkpoints=1).save("big", "last")
-    assert [m.id for m in many.list("big")] == [one.id]
-    # current, seq, record, state and m:<id> of the one kept, and 1100 t:<id>
+
+def test_one_call_removes_a_bounded_number(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
+    """Retention lowered on a long thread catches up over the next saves, at most
+    scripts.TRIM per save, so no call blocks Redis for long (1.3 s for 200,000 in
+    one call); prune makes as many calls as it needs."""
+    many = make_cp(max_checkpoints=TRIM + 200)
+    saved = [many.save("big", i).id for i in range(TRIM + 100)]
+    one = make_cp(max_checkpoints=1)
+    last = one.save("big", "last").id
+    assert [m.id for m in many.list("big")] == [last] + saved[:TRIM - 1:-1]  # TRIM went, in chunks of 500
+    again = one.save("big", "again").id
+    assert [m.id for m in many.list("big")] == [again]
+    # current, seq, record, state and m:<id> of the one kept, and a t:<id> for each removed
     fields = [f for f in client.hkeys(many.keys("big").thread) if not f.startswith(b"t:")]
-    assert len(fields) == 5 and client.zcard(many.keys("big").history) == 1 + 1100
+    assert len(fields) == 5 and client.zcard(many.keys("big").history) == 1 + TRIM + 101
+    # prune: calls until one removes fewer than TRIM (here TRIM, then 100)
+    for i in range(TRIM + 101):
+        many.save("other", i)
+    assert admin.prune(many, "other", 1) == TRIM + 100
+    assert len(many.list("other")) == 1
+
+
+def test_the_scripts_trim_what_python_expects() -> None:
+    """admin.prune and the LangGraph saver stop calling when a call removes fewer
+    than the script's limit: the Lua constants must be the Python ones."""
+    assert re.search(rb"\nlocal TRIM = (\d+)\n", scripts.source("save")).group(1) == str(TRIM).encode()
+    assert re.search(rb"\nlocal TRIM = (\d+)\n", scripts.source("lg_write")).group(1) == str(LG_TRIM).encode()
 
 
 def test_save_replayed_after_retention_writes_nothing(make_cp: Callable[..., RedisCheckpointer]) -> None:

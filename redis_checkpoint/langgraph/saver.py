@@ -36,6 +36,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from .. import keys as _keys
 from ..errors import ReplicationError, check_int
 from ..records import decode_id
+from ..scripts import LG_TRIM
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
 from .compat import ConnStringMethods, target
@@ -179,8 +180,8 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
                 for t in self._tuples(thread_id, None, None, with_values=False)
                 if t.metadata.get("run_id") in wanted
             ]
-            if doomed:
-                self._write("remove", thread_id, *doomed)
+            for start in range(0, len(doomed), LG_TRIM):  # bounded calls, as keep_latest
+                self._write("remove", thread_id, *doomed[start:start + LG_TRIM])
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         # one read script: a put on the source meanwhile is in the copy whole or not at all
@@ -195,8 +196,9 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         for thread_id in thread_ids:
             if strategy == "delete":
                 self.delete_thread(thread_id)
-            else:
-                self._write("keep_latest", thread_id)
+            else:  # each call removes at most LG_TRIM, so Redis serves others in between
+                while self._write("keep_latest", thread_id) >= LG_TRIM:
+                    pass
 
     def get_next_version(self, current: Optional[str], channel: None = None) -> str:
         """Zero-padded counter plus a random fraction, so versions sort as text."""
