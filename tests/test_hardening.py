@@ -12,6 +12,7 @@ from typing import Any, List
 
 import pytest
 import redis
+from langgraph.checkpoint.base import create_checkpoint, empty_checkpoint
 
 from redis_checkpoint import (
     CorruptCheckpointError,
@@ -21,6 +22,7 @@ from redis_checkpoint import (
 )
 from redis_checkpoint import admin as admin_views
 from redis_checkpoint.codec import Codec
+from redis_checkpoint.langgraph import RedisSaver
 from redis_checkpoint.testing import RedisServer, free_port
 
 from .savers import chain_ok
@@ -190,7 +192,7 @@ def test_tls_server_through_rediss_url(certificates: Any, prefix: str) -> None:
 ACL_COMMANDS = (
     "+evalsha +eval +script|load +hmget +hget +hset +hdel +hincrby +hexists +hgetall +zadd +zrem +zcount "
     "+zscore +zrange +zrangebylex +zrevrangebylex +zrevrangebyscore +zlexcount +zremrangebylex +pexpire "
-    "+pttl +persist +del +unlink +time +scan +info +wait +memory|usage +config|get"
+    "+pttl +persist +unlink +time +scan +info +wait +memory|usage +config|get"
 )
 
 
@@ -215,6 +217,25 @@ def test_least_privilege_acl_user(prefix: str) -> None:
                 cp.client.get("other")
             with pytest.raises(redis.exceptions.NoPermissionError):
                 cp.client.set("other", "changed")
+        # the LangGraph saver under the same user: every script and command it sends
+        with RedisSaver.from_url(url, key_prefix=prefix, max_checkpoints=2) as saver:
+            config: Any = {"configurable": {"thread_id": "g", "checkpoint_ns": ""}}
+            checkpoint = empty_checkpoint()
+            for step in range(3):
+                checkpoint = create_checkpoint(checkpoint, None, step)
+                version = saver.get_next_version(None)
+                checkpoint["channel_values"], checkpoint["channel_versions"] = {"n": step}, {"n": version}
+                config = saver.put(config, checkpoint, {"step": step, "run_id": "r"}, {"n": version})
+                saver.put_writes(config, [("n", step)], f"task{step}")
+            saver.copy_thread("g", "h")
+            saver.copy_thread("g", "h")  # over an existing target
+            latest = saver.get_tuple({"configurable": {"thread_id": "h"}})
+            assert latest is not None and latest.checkpoint["channel_values"] == {"n": 2}
+            assert len(list(saver.list({"configurable": {"thread_id": "g"}}))) == 2
+            saver.prune(["g"])
+            saver.delete_for_runs(["r"])
+            saver.delete_thread("g")
+            assert list(saver.list(None)) == []
         with RedisCheckpointer.from_url(url, key_prefix="elsewhere", retry_budget=0.2) as outside:
             with pytest.raises(StorageError, match="NoPermissionError"):
                 outside.save("t", 1)

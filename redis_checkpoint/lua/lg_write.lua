@@ -108,7 +108,7 @@ elseif op == 'keep_latest' then
     from = '(' .. ns .. '\0\255'
   end
 elseif op == 'copy' then
-  redis.call('DEL', data, index, writes)
+  redis.call('UNLINK', data, index, writes)  -- a large old target is freed off the main thread
   local n, m = tonumber(ARGV[4]), tonumber(ARGV[5])
   for i = 6, 5 + 2 * n, 2 do
     redis.call('HSET', data, ARGV[i], ARGV[i + 1])
