@@ -7,12 +7,13 @@ from typing import Any, Iterator, List
 
 import pytest
 import redis
+from langgraph.checkpoint.base import empty_checkpoint
 from redis.backoff import ConstantBackoff
 from redis.retry import Retry
 
 from redis_checkpoint import RedisCheckpointer, StorageError
 from redis_checkpoint import admin as ckpt_admin
-
+from redis_checkpoint.langgraph import RedisSaver
 from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.store import MAX_SECONDS
 from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
@@ -264,6 +265,12 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
     cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix)
     kept = cp.save("kept", {"v": 1})
     long = [cp.save("long", {"v": i, "pad": "x" * 2000}).id for i in range(3)]
+    sliding = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, ttl_seconds=600,
+                                         refresh_ttl_on_read=True)
+    slid = sliding.save("slid", {"v": 1})
+    saver = RedisSaver(sliding)
+    graph_config = saver.put({"configurable": {"thread_id": "graph", "checkpoint_ns": ""}},
+                             empty_checkpoint(), {"step": 0}, {})
     for i in range(200):
         admin.set(f"filler:{i}", b"x" * 10_000)
     admin.config_set("maxmemory-policy", "noeviction")
@@ -279,6 +286,13 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
         cp.save("kept", {"v": 3})
     assert cp.load("kept").id == kept.id  # type: ignore[union-attr]  # reads still work
     assert [m.id for m in cp.list("kept")] == [kept.id]
+    # ...and so do reads that slide the TTL: a PEXPIRE stores only a time
+    admin.pexpire(cp.keys("slid").thread, 5000)
+    assert sliding.load("slid").id == slid.id  # type: ignore[union-attr]
+    assert admin.pttl(cp.keys("slid").thread) > 500_000
+    admin.pexpire(saver._keys("graph").data, 5000)
+    assert saver.get_tuple(graph_config) is not None
+    assert admin.pttl(saver._keys("graph").data) > 500_000
     # trimming a history frees memory, so prune --keep runs over maxmemory
     assert ckpt_admin.prune(cp, "long", 1) == 2
     assert [m.id for m in cp.list("long")] == long[-1:] and cp.load("long").state["v"] == 2  # type: ignore[union-attr]
@@ -289,6 +303,7 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
     assert admin.exists(*cp.keys("kept")) == 0
     admin.config_set("maxmemory", 0)
     cp.close()
+    sliding.close()
 
 
 def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str) -> None:

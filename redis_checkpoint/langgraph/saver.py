@@ -7,8 +7,8 @@ keys per thread, all in one hash slot; channel values are stored once per
 (namespace, channel, version) and shared by the checkpoints that list them, as
 LangGraph's Postgres saver does. Every ``put`` and ``put_writes`` is one atomic
 script call (``lua/lg_write.lua``); reads are one call per checkpoint or page
-(``lua/lg_read.lua``), and ``get_tuple`` makes a second (``touch``) to slide the
-TTL when ``refresh_ttl_on_read`` is on.
+(``lua/lg_read.lua``), and ``get_tuple`` makes a second (``lua/touch.lua``) to
+slide the TTL when ``refresh_ttl_on_read`` is on.
 
 Values go through LangGraph's ``serde`` (``dumps_typed``), so LangChain
 messages and the encrypted serializer work; the typed bytes are then framed
@@ -221,7 +221,7 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
             return None
         cp = self.checkpointer
         if cp._refresh and cp._ttl_ms:  # as the core's load: slide the TTL (no WAIT for a TTL)
-            cp._run("get", thread_id, cp._scripts.lg_write, self._keys(thread_id), ("touch", cp._ttl_ms, ""))
+            cp._run("get", thread_id, cp._scripts.touch, self._keys(thread_id), (cp._ttl_ms,))
         return found[0]
 
     def list(self, config: Optional[RunnableConfig], *, filter: Optional[Dict[str, Any]] = None,

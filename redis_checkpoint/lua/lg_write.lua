@@ -13,7 +13,6 @@
 -- "remove": ARGV[4..] checkpoint members to delete with their writes.
 -- "keep_latest": keep only the newest checkpoint of every namespace, removing at most
 --           TRIM (below): the caller calls again while TRIM went.
--- "touch":  no change; only the TTL below (get_tuple with refresh_ttl_on_read).
 -- "copy":   ARGV[4] n, ARGV[5] m, then n field, value pairs for the hash, m index
 --           members, then writes members: this thread becomes a copy of a thread
 --           read by lg_read.lua's "dump".
@@ -116,7 +115,7 @@ elseif op == 'copy' then
   for i = 6 + 2 * n, #ARGV do
     redis.call('ZADD', i < 6 + 2 * n + m and index or writes, 0, ARGV[i])
   end
-elseif op ~= 'touch' then
+else
   return redis.error_reply('ERR unknown operation ' .. tostring(op))
 end
 

@@ -1,5 +1,7 @@
-#!lua
+#!lua flags=allow-oom
 -- Load one checkpoint and slide the thread's TTL (refresh_ttl_on_read=True).
+-- Flagged allow-oom, as touch.lua: it writes only TTLs, which store only a time, so
+-- it loads over maxmemory as a load without refresh_ttl_on_read does.
 -- KEYS[1] thread hash, KEYS[2] history zset
 -- ARGV[1] checkpoint id, or "" for the thread's current one
 -- ARGV[2] TTL in milliseconds (> 0)
