@@ -56,7 +56,7 @@ def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
 
     It is ``save.lua`` with no checkpoint: the same retention code as a save
     with ``max_checkpoints``, so a save replayed after this still finds its id.
-    It runs as ``scripts.retain_source()``, which Redis accepts over ``maxmemory``.
+    It runs as ``scripts.freeing_source("save")``, which Redis accepts over ``maxmemory``.
     Each call is atomic and removes at most ``scripts.TRIM`` (so Redis serves other
     clients in between); a longer history takes several calls.
     """

@@ -36,7 +36,8 @@ class Scripts(NamedTuple):
     lg_write: Script
     delete_if: Script
     touch: Script
-    retain: Script  # save.lua again, flagged allow-oom: see retain_source()
+    retain: Script  # save.lua again, flagged allow-oom: see freeing_source()
+    lg_remove: Script  # lg_write.lua again, flagged allow-oom: see freeing_source()
 
 
 def source(name: str) -> bytes:
@@ -44,22 +45,25 @@ def source(name: str) -> bytes:
     return resources.files(__package__).joinpath("lua").joinpath(f"{name}.lua").read_bytes()
 
 
-def retain_source() -> bytes:
-    """``save.lua`` with ``flags=allow-oom``, for its retention-only call (``ARGV[1]`` empty).
+def freeing_source(name: str) -> bytes:
+    """``lua/<name>.lua`` with ``flags=allow-oom``, for its calls that only delete.
 
-    That call only deletes old checkpoints (leaving a small record of each for the
-    replay window), so it frees memory: it must run when the server is over
-    ``maxmemory``, which is when an operator runs ``prune --keep``. The same text
-    keeps one retention code; only ``admin.prune`` calls it, never with a checkpoint.
+    ``save.lua`` with an empty ``ARGV[1]`` only applies retention (leaving a small
+    record of each removed checkpoint for the replay window); ``lg_write.lua``'s
+    ``keep_latest`` and ``remove`` only remove checkpoints. Such calls free memory,
+    so they must run when the server is over ``maxmemory``, which is when an
+    operator prunes. The same text keeps one removal code; only ``admin.prune``
+    (``retain``) and the LangGraph saver's ``prune`` and ``delete_for_runs``
+    (``lg_remove``) call these copies, never with anything to store.
     """
-    first, body = source("save").split(b"\n", 1)
+    first, body = source(name).split(b"\n", 1)
     if first != b"#!lua":
-        raise RuntimeError("save.lua must open with a bare #!lua line")
+        raise RuntimeError(f"{name}.lua must open with a bare #!lua line")
     return b"#!lua flags=allow-oom\n" + body
 
 
 def _build(strip_flags: bool) -> Scripts:
-    texts = [source(n) for n in NAMES] + [retain_source()]
+    texts = [source(n) for n in NAMES] + [freeing_source("save"), freeing_source("lg_write")]
     if strip_flags:
         texts = [t.split(b"\n", 1)[1] if t.startswith(b"#!lua") else t for t in texts]
     # bytes text: Script needs no client to compute the SHA, so it keeps none.

@@ -269,8 +269,9 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
                                          refresh_ttl_on_read=True)
     slid = sliding.save("slid", {"v": 1})
     saver = RedisSaver(sliding)
-    graph_config = saver.put({"configurable": {"thread_id": "graph", "checkpoint_ns": ""}},
-                             empty_checkpoint(), {"step": 0}, {})
+    graph_config = {"configurable": {"thread_id": "graph", "checkpoint_ns": ""}}
+    for step in range(3):
+        graph_config = saver.put(graph_config, empty_checkpoint(), {"step": step, "run_id": f"r{step}"}, {})
     for i in range(200):
         admin.set(f"filler:{i}", b"x" * 10_000)
     admin.config_set("maxmemory-policy", "noeviction")
@@ -293,6 +294,10 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
     admin.pexpire(saver._keys("graph").data, 5000)
     assert saver.get_tuple(graph_config) is not None
     assert admin.pttl(saver._keys("graph").data) > 500_000
+    # the LangGraph saver's removals free memory too: prune and delete_for_runs run
+    saver.delete_for_runs(["r2"])
+    saver.prune(["graph"])
+    assert [t.metadata["step"] for t in saver.list({"configurable": {"thread_id": "graph"}})] == [1]
     # trimming a history frees memory, so prune --keep runs over maxmemory
     assert ckpt_admin.prune(cp, "long", 1) == 2
     assert [m.id for m in cp.list("long")] == long[-1:] and cp.load("long").state["v"] == 2  # type: ignore[union-attr]

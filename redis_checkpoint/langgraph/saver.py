@@ -43,6 +43,7 @@ from .compat import ConnStringMethods, target
 from .entries import SEP, entries
 
 PAGE = 100
+_REMOVALS = ("keep_latest", "remove")  # lg_write.lua operations that only delete
 _IDX_OFFSET = 10**9  # write indexes may be negative (WRITES_IDX_MAP): offset, then pad
 
 
@@ -119,7 +120,9 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
     def _write(self, op: str, thread_id: str, *args: Any) -> int:
         cp = self.checkpointer
         head = (op, cp._ttl_ms, "1" if cp._min_replicas else "")
-        removed, acked = cp._write(op, thread_id, cp._scripts.lg_write, self._keys(thread_id), head + args)
+        # removals free memory: their copy of the script runs over maxmemory (scripts.freeing_source)
+        script = cp._scripts.lg_remove if op in _REMOVALS else cp._scripts.lg_write
+        removed, acked = cp._write(op, thread_id, script, self._keys(thread_id), head + args)
         if acked < cp._min_replicas:
             raise ReplicationError(None, acked, cp._min_replicas, thread_id=thread_id, operation=op)
         return int(removed)
