@@ -15,10 +15,16 @@ need an operator, and retrying would only add load.
 
 Re-sending a save whose reply was lost is safe: the save script recognises
 the checkpoint id it already stored (see ``save.lua``).
+
+Each failed attempt is logged at WARNING on the ``redis_checkpoint`` logger,
+naming the operation, the thread and the error (never a URL or an argument),
+so a save that stalls through a failover shows in the application's log
+before it succeeds or raises.
 """
 from __future__ import annotations
 
 import copy
+import logging
 import socket
 import time
 from typing import Callable, Optional, Tuple, Type, TypeVar
@@ -38,6 +44,7 @@ from redis.retry import Retry
 from .errors import check_number
 
 T = TypeVar("T")
+logger = logging.getLogger("redis_checkpoint")
 
 RETRYABLE: Tuple[Type[Exception], ...] = (
     ConnectionError,
@@ -83,15 +90,20 @@ class RetryPolicy:
         #: margin, at most a day. Fixed with the budget, so saves do not recompute it.
         self.replay_window_ms = int(min(self.budget + REPLAY_MARGIN, REPLAY_WINDOW_CAP) * 1000)
 
-    def call(self, do: Callable[[], T]) -> T:
-        """Run ``do``, retrying retryable errors until the retry count or the budget runs out."""
+    def call(self, do: Callable[[], T], op: str = "operation", thread_id: Optional[str] = None) -> T:
+        """Run ``do``, retrying retryable errors until the retry count or the budget runs out.
+
+        ``op`` and ``thread_id`` name the call in the log line of each failed attempt.
+        """
         deadline = time.monotonic() + self.budget
+
+        def failed(error: Exception, attempt: int) -> None:
+            where = op if thread_id is None else f"{op} of thread {thread_id!r}"
+            logger.warning("%s: attempt %d failed: %s: %s", where, attempt, type(error).__name__, error)
+
         return self.retry.call_with_retry(
             do,
-            _ignore,
+            failed,
             is_retryable=lambda _error: time.monotonic() < deadline,
+            with_failure_count=True,
         )
-
-
-def _ignore(_error: Exception) -> None:
-    return None

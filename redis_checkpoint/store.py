@@ -112,7 +112,7 @@ class RedisCheckpointer(Checkpointer):
         """
         cp = cls(_DEFERRED, **{k: options.pop(k) for k in _OWN_OPTIONS if k in options})
         try:
-            client = cp._policy.call(lambda: connect(url, **options))
+            client = cp._policy.call(lambda: connect(url, **options), "connect")
         except redis.RedisError as exc:  # cluster=None asks the server at once
             raise StorageError(
                 f"connect failed: {type(exc).__name__}: {exc}", operation="connect"
@@ -342,7 +342,7 @@ class RedisCheckpointer(Checkpointer):
             return call(*args)
 
         try:
-            return self._policy.call(attempt)
+            return self._policy.call(attempt, op, thread_id)
         except redis.RedisError as exc:
             raise _storage_error(op, thread_id, exc) from exc
 

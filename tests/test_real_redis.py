@@ -1,6 +1,7 @@
 """Behaviour only a real redis-server can show: TTLs, memory, scripts, lost replies, restarts."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Iterator, List
@@ -311,13 +312,14 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
     sliding.close()
 
 
-def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str) -> None:
+def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str, caplog: pytest.LogCaptureFixture) -> None:
     server = RedisServer()
-    url = server.url
+    url = server.url.replace("redis://", "redis://:hunter2-secret@")
     server.close()
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
+    caplog.set_level(logging.WARNING, logger="redis_checkpoint")
     with pytest.raises(StorageError, match="connect failed") as err:
         RedisCheckpointer.from_url(url, key_prefix=prefix, retry=Retry(NoBackoff(), 1))
     assert err.value.operation == "connect"
@@ -326,6 +328,12 @@ def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str) -> None
         cp.save("t", 1)
     assert err.value.operation == "save" and "save of thread 't'" in str(err.value)
     assert isinstance(err.value.__cause__, redis.ConnectionError)
+    # every failed attempt is in the log, named, and without the password
+    lines = [r.getMessage() for r in caplog.records if r.name == "redis_checkpoint"]
+    assert [line.split(" failed")[0] for line in lines] == [
+        "connect: attempt 1", "connect: attempt 2", "save of thread 't': attempt 1", "save of thread 't': attempt 2"
+    ]
+    assert all("ConnectionError" in line and "hunter2" not in line for line in lines)
     with pytest.raises(StorageError, match="load"):
         cp.load("t")
     cp.close()
