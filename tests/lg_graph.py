@@ -6,9 +6,10 @@ fresh process, as a worker that picks the run up would.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.channels.delta import DeltaChannel
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import Command, interrupt
 
@@ -59,3 +60,40 @@ if __name__ == "__main__":
     result = resume(saver, thread, answer)
     print("|".join(m.content for m in result["messages"]))
     saver.close()
+
+
+def _extend(state: Any, writes: Any) -> Any:
+    out = list(state or [])
+    for write in writes:
+        out.extend(write)
+    return out
+
+
+def build_delta(saver: Any) -> Any:
+    """A graph on two of LangGraph's DeltaChannels, stored as snapshots every 50 and 7
+    updates and rebuilt in between from the writes of the ancestors."""
+    class State(TypedDict):
+        items: Annotated[list, DeltaChannel(_extend, snapshot_frequency=50)]
+        other: Annotated[list, DeltaChannel(_extend, snapshot_frequency=7)]
+
+    def step(state: Any) -> Any:
+        n = len(state["items"])
+        return {"items": [n], "other": [n] if n % 3 else []}
+
+    graph = StateGraph(State)
+    graph.add_node("step", step)
+    graph.add_edge(START, "step")
+    graph.add_edge("step", END)
+    return graph.compile(checkpointer=saver)
+
+
+def run_delta(saver: Any, thread: str) -> Any:
+    """Ten runs, a fork from the third newest checkpoint, six runs on the fork: the values."""
+    config: Any = {"configurable": {"thread_id": thread}}
+    for i in range(10):
+        build_delta(saver).invoke({"items": [100 + i]}, config)
+    fork = list(saver.list(config))[2].config
+    for i in range(6):
+        build_delta(saver).invoke({"items": [200 + i]}, fork)
+        fork = config
+    return build_delta(saver).get_state(config).values

@@ -227,6 +227,41 @@ def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() 
     assert removed == [LG_TRIM, 5] and count("v") == 0
 
 
+def test_retention_and_prune_keep_what_delta_channels_are_rebuilt_from(client: Any, prefix: str) -> None:
+    """LangGraph's DeltaChannel stores a value every N updates and rebuilds it from
+    the ancestors' writes in between. Retention and prune spare that chain (its
+    length is in the checkpoint's counters_since_delta_snapshot), across a fork;
+    before, max_checkpoints=3 rebuilt ``items`` as 4 values instead of 30, silently."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    expected = lg_graph.run_delta(InMemorySaver(), "t")
+    assert len(expected["items"]) == 30
+    unbounded = RedisSaver(client, key_prefix=prefix)
+    assert lg_graph.run_delta(unbounded, "all") == expected
+    for keep in (1, 3, 8):
+        saver = RedisSaver(client, key_prefix=prefix, max_checkpoints=keep)
+        assert lg_graph.run_delta(saver, f"keep{keep}") == expected, keep
+        config = {"configurable": {"thread_id": f"keep{keep}"}}
+        kept = len(list(saver.list(config)))
+        assert keep <= kept < 48  # 48 without retention: the chain is kept, not everything
+        saver.prune([f"keep{keep}"])
+        assert lg_graph.build_delta(saver).get_state(config).values == expected
+    unbounded.prune(["all"])
+    assert lg_graph.build_delta(unbounded).get_state({"configurable": {"thread_id": "all"}}).values == expected
+    assert len(list(unbounded.list({"configurable": {"thread_id": "all"}}))) < 48
+
+
+def test_delta_link_reads_langgraph_counters() -> None:
+    from redis_checkpoint.langgraph.delta import MAX_DELTA_DEPTH, delta_link
+
+    counters = {"a": [3, 7], "b": (1, 2), "bad": "x", "short": [1]}
+    assert delta_link({"counters_since_delta_snapshot": counters}, "p1") == "7\np1"
+    assert delta_link({"counters_since_delta_snapshot": counters}, "") == ""  # the first checkpoint
+    assert delta_link({"counters_since_delta_snapshot": {}}, "p1") == ""  # all snapshotted here
+    assert delta_link({"step": 1}, "p1") == "" and delta_link(None, "p1") == ""
+    assert delta_link({"counters_since_delta_snapshot": {"a": [0, 10**9]}}, "p") == f"{MAX_DELTA_DEPTH}\np"
+
+
 def put_steps(saver: RedisSaver, thread: str, values: Any, steps: int = 3,
               metadata: Any = None) -> Any:
     from langgraph.checkpoint.base import empty_checkpoint

@@ -40,6 +40,7 @@ from ..scripts import LG_TRIM
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
 from .compat import ConnStringMethods, target
+from .delta import delta_link
 from .entries import SEP, entries
 
 PAGE = 100
@@ -141,13 +142,15 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         for ch, ver in new_versions.items():
             value = self._dump(values[ch]) if ch in values else self._codec.encode(["empty", b""], "value")
             blobs += [self._blob_field(ns, ch, ver), value]
+        full_metadata = get_checkpoint_metadata(config, metadata)
         record = self._codec.encode({
             "checkpoint": list(self.serde.dumps_typed(stored)),
-            "metadata": list(self.serde.dumps_typed(get_checkpoint_metadata(config, metadata))),
+            "metadata": list(self.serde.dumps_typed(full_metadata)),
             "parent": conf.get("checkpoint_id"),
         }, "checkpoint")
+        link = delta_link(full_metadata, _part("checkpoint id", conf.get("checkpoint_id") or ""))
         self.checkpointer._warn_if_evictable()
-        self._write("put", thread_id, ns + SEP + cid, record, "\n".join(fields), self._keep, *blobs)
+        self._write("put", thread_id, ns + SEP + cid, record, "\n".join(fields), self._keep, link, *blobs)
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}}
 
     @staticmethod

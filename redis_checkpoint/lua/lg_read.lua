@@ -1,6 +1,7 @@
 #!lua flags=no-writes
 -- Read LangGraph checkpoints of one thread (read-only: runs under OOM and on replicas).
 -- KEYS[1] data hash: "c:<m>" record, "v:<m>" blob fields joined by "\n",
+--         "p:<m>" delta link (lg_write.lua's chain()),
 --         "b:<ns>\0<channel>\0<version>" blob, "w:<write member>" write,
 --         where <m> is the index member "<ns>\0<checkpoint id>"
 -- KEYS[2] index zset (members <ns>\0<id>, score 0), KEYS[3] writes zset (score 0)

@@ -4,15 +4,16 @@
 -- ARGV[1] operation, ARGV[2] TTL in ms ("0": make the keys persistent),
 -- ARGV[3] "1" when a WAIT follows (see save.lua's ARGV[8]; here every call writes anyway)
 -- "put":    ARGV[4] member <ns>\0<id>, ARGV[5] record, ARGV[6] blob fields joined by "\n",
---           ARGV[7] keep the newest N of the namespace ("0": all), then field, blob pairs
+--           ARGV[7] keep the newest N of the namespace ("0": all), ARGV[8] the delta link
+--           "<depth>\n<parent id>" or "" (see chain() below), then field, blob pairs
 --           for the new blobs. Blobs are reference-counted ("r:<field>") by the
 --           checkpoints that list them, and deleted when no checkpoint does.
 -- "writes": ARGV[4] checkpoint member, then triples (write member, value, "1" if it may
 --           replace an existing write): regular writes are never replaced, so a
 --           retried task cannot change what it wrote.
 -- "remove": ARGV[4..] checkpoint members to delete with their writes.
--- "keep_latest": keep only the newest checkpoint of every namespace, removing at most
---           TRIM (below): the caller calls again while TRIM went.
+-- "keep_latest": keep only the newest checkpoint of every namespace (and its delta
+--           chain), removing at most TRIM (below): the caller calls again while TRIM went.
 -- "copy":   ARGV[4] n, ARGV[5] m, then n field, value pairs for the hash, m index
 --           members, then writes members: this thread becomes a copy of a thread
 --           read by lg_read.lua's "dump".
@@ -38,7 +39,7 @@ local function remove(member)
     return 0
   end
   release(vlist)
-  redis.call('HDEL', data, 'c:' .. member, 'v:' .. member)
+  redis.call('HDEL', data, 'c:' .. member, 'v:' .. member, 'p:' .. member)
   redis.call('ZREM', index, member)
   local low, high = '[' .. member .. '\0', '[' .. member .. '\0\255'
   local ws = redis.call('ZRANGEBYLEX', writes, low, high)
@@ -53,11 +54,59 @@ local function remove(member)
   return 1
 end
 
+-- The delta chain of a checkpoint: LangGraph's DeltaChannel stores a channel's value
+-- only every so many steps and rebuilds it from the writes of the ancestors since,
+-- found through parent links. A checkpoint whose metadata counts steps since such a
+-- snapshot ("counters_since_delta_snapshot") is put with "p:<m>" = "<depth>\n<parent
+-- id>", depth being the most steps any channel is from its snapshot. Its chain is its
+-- ancestors up to depth links back, stopping at one put without a link (every channel
+-- snapshotted there). Removing any of them would rebuild those channels from nothing.
+-- Returns the chain as a set, and its size.
+local function chain(member)
+  local link = redis.call('HGET', data, 'p:' .. member)
+  if not link then
+    return {}, 0
+  end
+  local ns = string.sub(member, 1, string.find(member, '\0', 1, true))
+  local set, n, cur = {}, 0, member
+  for _ = 1, tonumber(string.match(link, '^(%d+)\n')) do
+    link = link or redis.call('HGET', data, 'p:' .. cur)
+    if not link then
+      break
+    end
+    cur = ns .. string.match(link, '\n(.*)$')
+    set[cur], n, link = true, n + 1, nil
+  end
+  return set, n
+end
+
+-- Remove the oldest checkpoints of namespace `ns` beyond its newest `keep`, at most
+-- `budget`, sparing the delta chain of its newest checkpoint.
+local function trim(ns, keep, budget)
+  local low, high = '[' .. ns .. '\0', '[' .. ns .. '\0\255'
+  local excess = redis.call('ZLEXCOUNT', index, low, high) - keep
+  if excess <= 0 or budget <= 0 then
+    return 0
+  end
+  local spared, n = chain(redis.call('ZREVRANGEBYLEX', index, high, low, 'LIMIT', 0, 1)[1])
+  local count = 0
+  -- the spared are at most n of the oldest: reading budget + n finds `budget` others
+  for _, old in ipairs(redis.call('ZRANGEBYLEX', index, low, high, 'LIMIT', 0, math.min(excess, budget + n))) do
+    if count >= budget then
+      break
+    end
+    if not spared[old] then
+      count = count + remove(old)
+    end
+  end
+  return count
+end
+
 local removed = 0
 if op == 'put' then
   local member = ARGV[4]
   local old = redis.call('HGET', data, 'v:' .. member)
-  for i = 8, #ARGV, 2 do
+  for i = 9, #ARGV, 2 do
     redis.call('HSET', data, ARGV[i], ARGV[i + 1])
   end
   for field in string.gmatch(ARGV[6], '[^\n]+') do
@@ -65,17 +114,15 @@ if op == 'put' then
   end
   release(old)  -- a re-put of the same id replaces its references
   redis.call('HSET', data, 'c:' .. member, ARGV[5], 'v:' .. member, ARGV[6])
+  if ARGV[8] ~= '' then
+    redis.call('HSET', data, 'p:' .. member, ARGV[8])
+  else
+    redis.call('HDEL', data, 'p:' .. member)
+  end
   redis.call('ZADD', index, 0, member)
   local keep = tonumber(ARGV[7])
   if keep > 0 then
-    local ns = string.sub(member, 1, string.find(member, '\0', 1, true) - 1)
-    local low, high = '[' .. ns .. '\0', '[' .. ns .. '\0\255'
-    local excess = math.min(redis.call('ZLEXCOUNT', index, low, high) - keep, TRIM)
-    if excess > 0 then
-      for _, old_member in ipairs(redis.call('ZRANGEBYLEX', index, low, high, 'LIMIT', 0, excess)) do
-        removed = removed + remove(old_member)
-      end
-    end
+    removed = trim(string.sub(member, 1, string.find(member, '\0', 1, true) - 1), keep, TRIM)
   end
 elseif op == 'writes' then
   for i = 5, #ARGV, 3 do
@@ -97,13 +144,7 @@ elseif op == 'keep_latest' then
       break
     end
     local ns = string.sub(first, 1, string.find(first, '\0', 1, true) - 1)
-    local low, high = '[' .. ns .. '\0', '[' .. ns .. '\0\255'
-    local excess = math.min(redis.call('ZLEXCOUNT', index, low, high) - 1, TRIM - removed)
-    if excess > 0 then  -- the oldest first, so the newest stays
-      for _, old_member in ipairs(redis.call('ZRANGEBYLEX', index, low, high, 'LIMIT', 0, excess)) do
-        removed = removed + remove(old_member)
-      end
-    end
+    removed = removed + trim(ns, 1, TRIM - removed)
     from = '(' .. ns .. '\0\255'
   end
 elseif op == 'copy' then
