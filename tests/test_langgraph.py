@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
-from typing import Any
+from typing import Any, List
 
 import fakeredis
 import pytest
@@ -249,6 +249,45 @@ def test_retention_and_prune_keep_what_delta_channels_are_rebuilt_from(client: A
     unbounded.prune(["all"])
     assert lg_graph.build_delta(unbounded).get_state({"configurable": {"thread_id": "all"}}).values == expected
     assert len(list(unbounded.list({"configurable": {"thread_id": "all"}}))) < 48
+
+
+def test_delta_channel_history_reads_the_chain_in_one_call(client: Any, prefix: str) -> None:
+    """The override gives what LangGraph's own walk (one get_tuple per ancestor)
+    gives, for every checkpoint of a forked thread, from one read when the delta
+    links reach the seeds, and falls back to get_tuple past a missing link."""
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    saver = RedisSaver(client, key_prefix=prefix)
+    lg_graph.run_delta(saver, "t")
+    history = list(saver.list({"configurable": {"thread_id": "t"}}))
+    reads: List[str] = []
+    original = saver._read
+
+    def counted(op: str, thread_id: Any, mode: str, *args: Any) -> Any:
+        reads.append(mode)
+        return original(op, thread_id, mode, *args)
+
+    saver._read = counted  # type: ignore[method-assign]
+    for tup in history:
+        # what LangGraph asks for: the channels not snapshotted in this checkpoint
+        pending = sorted(tup.metadata.get("counters_since_delta_snapshot") or {})
+        for channels in (pending, ["items", "other"], ["other"], ["items", "missing"]):
+            reads.clear()
+            ours = saver.get_delta_channel_history(config=tup.config, channels=channels)
+            if channels == pending and pending:
+                assert reads == ["chain"]  # one call to Redis
+            assert ours == BaseCheckpointSaver.get_delta_channel_history(saver, config=tup.config, channels=channels)
+    assert asyncio.run(saver.aget_delta_channel_history(config=history[0].config, channels=["items"])) == (
+        saver.get_delta_channel_history(config=history[0].config, channels=["items"]))
+    # a link removed in the middle of the chain: the rest is read one checkpoint at a time
+    links = sorted(f for f in client.hkeys(saver._keys("t").data) if f.startswith(b"p:"))
+    client.hdel(saver._keys("t").data, links[len(links) // 2])
+    for tup in history:
+        expected = BaseCheckpointSaver.get_delta_channel_history(saver, config=tup.config, channels=["items"])
+        assert saver.get_delta_channel_history(config=tup.config, channels=["items"]) == expected
+    assert saver.get_delta_channel_history(config={"configurable": {"thread_id": "none"}}, channels=["items"]) == {
+        "items": {"writes": []}}
+    assert saver.get_delta_channel_history(config=history[0].config, channels=[]) == {}
 
 
 def test_delta_link_reads_langgraph_counters() -> None:

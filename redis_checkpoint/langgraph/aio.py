@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any, AsyncIterator, Dict, Optional, Sequence, Tuple
+from typing import Any, AsyncIterator, Dict, Mapping, Optional, Sequence, Tuple
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
+from langgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    DeltaChannelHistory,
+)
 
 
 BATCH = 100  # tuples alist takes from list() per worker-thread call (the saver's page size)
@@ -17,6 +23,11 @@ class AsyncMethods:
 
     async def aget_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
         return await asyncio.to_thread(self.get_tuple, config)  # type: ignore[attr-defined]
+
+    async def aget_delta_channel_history(self, *, config: RunnableConfig,
+                                         channels: Sequence[str]) -> Mapping[str, DeltaChannelHistory]:
+        return await asyncio.to_thread(  # type: ignore[no-any-return]
+            lambda: self.get_delta_channel_history(config=config, channels=channels))  # type: ignore[attr-defined]
 
     async def alist(self, config: Optional[RunnableConfig], *, filter: Optional[Dict[str, Any]] = None,
                     before: Optional[RunnableConfig] = None,

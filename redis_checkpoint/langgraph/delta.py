@@ -9,7 +9,10 @@ each such checkpoint is put with.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import CheckpointTuple, DeltaChannelHistory, PendingWrite
 
 #: Links followed at most (LangGraph's own bound is 5000 supersteps, configurable).
 MAX_DELTA_DEPTH = 1_000_000
@@ -33,3 +36,49 @@ def delta_link(metadata: Any, parent: str) -> str:
         except (TypeError, ValueError, IndexError):
             continue
     return f"{min(depth, MAX_DELTA_DEPTH)}\n{parent}" if depth > 0 else ""
+
+
+def history(
+    fetched: Sequence[CheckpointTuple], channels: Sequence[str],
+    get_tuple: Callable[[RunnableConfig], Optional[CheckpointTuple]],
+) -> Dict[str, DeltaChannelHistory]:
+    """``get_delta_channel_history`` from a checkpoint and the ancestors read with it.
+
+    ``fetched`` is the checkpoint, then its ancestors nearest first, as
+    ``lg_read.lua``'s "chain" returns them in one call. The walk uses them while
+    each is the parent of the one before, then reads further parents one
+    ``get_tuple`` at a time (a checkpoint put without a link ends the chain).
+    Per channel: the ancestors' writes to it, oldest first, back to the nearest
+    ancestor that stores the channel's value, its ``seed`` (none: start empty).
+    """
+    found: Dict[str, List[PendingWrite]] = {ch: [] for ch in channels}
+    seeds: Dict[str, Any] = {}
+    remaining = set(channels)
+    ahead = iter(fetched[1:])
+    cursor = fetched[0].parent_config if fetched else None
+    while cursor is not None and remaining:
+        tup = next(ahead, None)
+        if tup is None or _id(tup.config) != _id(cursor):
+            ahead = iter(())  # past what was read with it: one call per parent
+            tup = get_tuple(cursor)
+            if tup is None:
+                break
+        for write in reversed(tup.pending_writes or ()):
+            if write[1] in remaining:
+                found[write[1]].append(write)
+        values = tup.checkpoint["channel_values"]
+        for ch in [c for c in remaining if c in values]:
+            seeds[ch] = values[ch]
+            remaining.discard(ch)
+        cursor = tup.parent_config
+    result: Dict[str, DeltaChannelHistory] = {}
+    for ch in channels:
+        entry: DeltaChannelHistory = {"writes": found[ch][::-1]}
+        if ch in seeds:
+            entry["seed"] = seeds[ch]
+        result[ch] = entry
+    return result
+
+
+def _id(config: RunnableConfig) -> Any:
+    return config["configurable"].get("checkpoint_id")

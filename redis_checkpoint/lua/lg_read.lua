@@ -8,9 +8,12 @@
 -- ARGV[1] "get":  ARGV[2] ns, ARGV[3] checkpoint id or "" for the newest in ns
 --         "list": ARGV[2] ns, ARGV[3] "" or an id to start just below, ARGV[4] page size,
 --                 ARGV[5] "1" for records only (no blobs, no writes: n = k = 0)
+--         "chain": as "get", then the checkpoint's ancestors through its delta links
+--                  (lg_write.lua's chain()), as far as its own link's depth; a
+--                  checkpoint put without a link ends the walk
 --         "namespaces": no more arguments
 --         "dump": no more arguments (copy_thread: the whole thread, read at one instant)
--- Returns, for "get" and "list", a flat array: the number of index members read
+-- Returns, for "get", "chain" and "list", a flat array: the number of index members read
 -- and the id of the last one ("" if none), so the client knows whether more
 -- remain even when a member has no record; then, per checkpoint:
 --   id, record, n, field1, blob1, ... fieldn, blobn, k, write1, ..., writek
@@ -39,7 +42,7 @@ end
 
 local ns = ARGV[2]
 local ids
-if mode == 'get' then
+if mode == 'get' or mode == 'chain' then
   if ARGV[3] == '' then  -- the newest id that has its record: list skips the others too
     ids = {}
     local top = '[' .. ns .. '\0\255'
@@ -55,6 +58,17 @@ if mode == 'get' then
     until #ids > 0 or #batch < 10
   else
     ids = {ns .. '\0' .. ARGV[3]}
+  end
+  local link = mode == 'chain' and ids[1] and redis.call('HGET', data, 'p:' .. ids[1]) or nil
+  if link then
+    for _ = 1, tonumber(string.match(link, '^(%d+)\n')) do
+      link = link or redis.call('HGET', data, 'p:' .. ids[#ids])
+      if not link then
+        break
+      end
+      ids[#ids + 1] = ns .. '\0' .. string.match(link, '\n(.*)$')
+      link = nil
+    end
   end
 else
   local top = '[' .. ns .. '\0\255'
