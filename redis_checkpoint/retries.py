@@ -19,7 +19,9 @@ the checkpoint id it already stored (see ``save.lua``).
 Each failed attempt is logged at WARNING on the ``redis_checkpoint`` logger,
 naming the operation, the thread and the error (never a URL or an argument),
 so a save that stalls through a failover shows in the application's log
-before it succeeds or raises.
+before it succeeds or raises. As a library should, the logger only has a
+``NullHandler``: nothing reaches stderr unless the application configures
+logging (Django and Celery do), so the command line's errors stay one line.
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ from .errors import check_number
 
 T = TypeVar("T")
 logger = logging.getLogger("redis_checkpoint")
+logger.addHandler(logging.NullHandler())  # silent unless the application configures logging
 
 RETRYABLE: Tuple[Type[Exception], ...] = (
     ConnectionError,
