@@ -234,8 +234,10 @@ def test_retention_and_prune_keep_what_delta_channels_are_rebuilt_from(client: A
     before, max_checkpoints=3 rebuilt ``items`` as 4 values instead of 30, silently."""
     from langgraph.checkpoint.memory import InMemorySaver
 
-    expected = lg_graph.run_delta(InMemorySaver(), "t")
+    memory = InMemorySaver()
+    expected = lg_graph.run_delta(memory, "t")
     assert len(expected["items"]) == 30
+    past = [h.values for h in lg_graph.build_delta(memory).get_state_history({"configurable": {"thread_id": "t"}})]
     unbounded = RedisSaver(client, key_prefix=prefix)
     assert lg_graph.run_delta(unbounded, "all") == expected
     for keep in (1, 3, 8):
@@ -244,6 +246,9 @@ def test_retention_and_prune_keep_what_delta_channels_are_rebuilt_from(client: A
         config = {"configurable": {"thread_id": f"keep{keep}"}}
         kept = len(list(saver.list(config)))
         assert keep <= kept < 48  # 48 without retention: the chain is kept, not everything
+        # every checkpoint retention keeps reads back whole, not only the newest
+        history = [h.values for h in lg_graph.build_delta(saver).get_state_history(config)]
+        assert history[:keep] == past[:keep], keep
         saver.prune([f"keep{keep}"])
         assert lg_graph.build_delta(saver).get_state(config).values == expected
     unbounded.prune(["all"])

@@ -4,7 +4,7 @@ A ``DeltaChannel`` (beta in LangGraph 1.2) stores its value only every
 ``snapshot_frequency`` updates and rebuilds it in between from the pending
 writes of the checkpoint's ancestors, following parent links back to the last
 snapshot. Removing one of those ancestors makes the channel start from nothing,
-with no error. ``lg_write.lua`` spares them (its ``chain()``) using the link
+with no error. ``lg_write.lua`` spares them (its ``chains()``) using the link
 each such checkpoint is put with.
 """
 from __future__ import annotations

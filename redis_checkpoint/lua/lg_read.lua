@@ -1,7 +1,7 @@
 #!lua flags=no-writes
 -- Read LangGraph checkpoints of one thread (read-only: runs under OOM and on replicas).
 -- KEYS[1] data hash: "c:<m>" record, "v:<m>" blob fields joined by "\n",
---         "p:<m>" delta link (lg_write.lua's chain()),
+--         "p:<m>" delta link and "d:<ns>" its namespace's mark (lg_write.lua's chains()),
 --         "b:<ns>\0<channel>\0<version>" blob, "w:<write member>" write,
 --         where <m> is the index member "<ns>\0<checkpoint id>"
 -- KEYS[2] index zset (members <ns>\0<id>, score 0), KEYS[3] writes zset (score 0)
@@ -9,7 +9,7 @@
 --         "list": ARGV[2] ns, ARGV[3] "" or an id to start just below, ARGV[4] page size,
 --                 ARGV[5] "1" for records only (no blobs, no writes: n = k = 0)
 --         "chain": as "get", then the checkpoint's ancestors through its delta links
---                  (lg_write.lua's chain()), as far as its own link's depth; a
+--                  (lg_write.lua's chains()), as far as its own link's depth; a
 --                  checkpoint put without a link ends the walk
 --         "namespaces": no more arguments
 --         "dump": no more arguments (copy_thread: the whole thread, read at one instant)

@@ -5,7 +5,7 @@
 -- ARGV[3] "1" when a WAIT follows (see save.lua's ARGV[8]; here every call writes anyway)
 -- "put":    ARGV[4] member <ns>\0<id>, ARGV[5] record, ARGV[6] blob fields joined by "\n",
 --           ARGV[7] keep the newest N of the namespace ("0": all), ARGV[8] the delta link
---           "<depth>\n<parent id>" or "" (see chain() below), then field, blob pairs
+--           "<depth>\n<parent id>" or "" (see chains() below), then field, blob pairs
 --           for the new blobs. Blobs are reference-counted ("r:<field>") by the
 --           checkpoints that list them, and deleted when no checkpoint does.
 -- "writes": ARGV[4] checkpoint member, then triples (write member, value, "1" if it may
@@ -54,41 +54,60 @@ local function remove(member)
   return 1
 end
 
--- The delta chain of a checkpoint: LangGraph's DeltaChannel stores a channel's value
+-- The delta chains of the checkpoints kept. LangGraph's DeltaChannel stores a value
 -- only every so many steps and rebuilds it from the writes of the ancestors since,
 -- found through parent links. A checkpoint whose metadata counts steps since such a
 -- snapshot ("counters_since_delta_snapshot") is put with "p:<m>" = "<depth>\n<parent
 -- id>", depth being the most steps any channel is from its snapshot. Its chain is its
 -- ancestors up to depth links back, stopping at one put without a link (every channel
--- snapshotted there). Removing any of them would rebuild those channels from nothing.
--- Returns the chain as a set, and its size.
-local function chain(member)
-  local link = redis.call('HGET', data, 'p:' .. member)
-  if not link then
-    return {}, 0
-  end
-  local ns = string.sub(member, 1, string.find(member, '\0', 1, true))
-  local set, n, cur = {}, 0, member
-  for _ = 1, tonumber(string.match(link, '^(%d+)\n')) do
-    link = link or redis.call('HGET', data, 'p:' .. cur)
-    if not link then
-      break
+-- snapshotted there). Removing any of them would rebuild those channels from nothing
+-- when the checkpoint is read. "d:<ns>" marks a namespace that ever had a link, so
+-- graphs without delta channels skip this. Returns the union of the chains of `kept` (members of
+-- namespace prefix `ns0`) as a set, and its size; `reach` keeps how many links were
+-- still to follow from each member reached, so overlapping chains are walked once.
+local function chains(ns0, kept)
+  local spared, reach, n = {}, {}, 0
+  for i = 1, #kept, 500 do
+    local names = {}
+    for j = i, math.min(i + 499, #kept) do
+      names[#names + 1] = 'p:' .. kept[j]
     end
-    cur = ns .. string.match(link, '\n(.*)$')
-    set[cur], n, link = true, n + 1, nil
+    local links = redis.call('HMGET', data, unpack(names))
+    for j = 1, #names do
+      local link = links[j]
+      local left = link and tonumber(string.match(link, '^(%d+)\n')) or 0
+      while left > 0 do
+        local parent = ns0 .. string.match(link, '\n(.*)$')
+        left = left - 1
+        if (reach[parent] or -1) >= left then
+          break
+        end
+        reach[parent] = left
+        if not spared[parent] then
+          spared[parent], n = true, n + 1
+        end
+        link = redis.call('HGET', data, 'p:' .. parent)
+        if not link then
+          break
+        end
+      end
+    end
   end
-  return set, n
+  return spared, n
 end
 
 -- Remove the oldest checkpoints of namespace `ns` beyond its newest `keep`, at most
--- `budget`, sparing the delta chain of its newest checkpoint.
+-- `budget`, sparing the delta chains of those kept.
 local function trim(ns, keep, budget)
   local low, high = '[' .. ns .. '\0', '[' .. ns .. '\0\255'
   local excess = redis.call('ZLEXCOUNT', index, low, high) - keep
   if excess <= 0 or budget <= 0 then
     return 0
   end
-  local spared, n = chain(redis.call('ZREVRANGEBYLEX', index, high, low, 'LIMIT', 0, 1)[1])
+  local spared, n = {}, 0
+  if redis.call('HEXISTS', data, 'd:' .. ns) == 1 then  -- a link was ever put here
+    spared, n = chains(ns .. '\0', redis.call('ZREVRANGEBYLEX', index, high, low, 'LIMIT', 0, keep))
+  end
   local count = 0
   -- the spared are at most n of the oldest: reading budget + n finds `budget` others
   for _, old in ipairs(redis.call('ZRANGEBYLEX', index, low, high, 'LIMIT', 0, math.min(excess, budget + n))) do
@@ -115,7 +134,8 @@ if op == 'put' then
   release(old)  -- a re-put of the same id replaces its references
   redis.call('HSET', data, 'c:' .. member, ARGV[5], 'v:' .. member, ARGV[6])
   if ARGV[8] ~= '' then
-    redis.call('HSET', data, 'p:' .. member, ARGV[8])
+    local ns = string.sub(member, 1, string.find(member, '\0', 1, true) - 1)
+    redis.call('HSET', data, 'p:' .. member, ARGV[8], 'd:' .. ns, 1)
   else
     redis.call('HDEL', data, 'p:' .. member)
   end
