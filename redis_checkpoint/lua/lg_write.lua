@@ -62,9 +62,10 @@ end
 -- ancestors up to depth links back, stopping at one put without a link (every channel
 -- snapshotted there). Removing any of them would rebuild those channels from nothing
 -- when the checkpoint is read. "d:<ns>" marks a namespace that ever had a link, so
--- graphs without delta channels skip this. Returns the union of the chains of `kept` (members of
--- namespace prefix `ns0`) as a set, and its size; `reach` keeps how many links were
--- still to follow from each member reached, so overlapping chains are walked once.
+-- graphs without delta channels skip this. Returns the union of the chains of `kept`
+-- (members of namespace prefix `ns0`) as a set, and its size; `reach` keeps how many
+-- links were still to follow from each member reached, so overlapping chains are
+-- walked once.
 local function chains(ns0, kept)
   local spared, reach, n = {}, {}, 0
   for i = 1, #kept, 500 do
@@ -124,6 +125,7 @@ end
 local removed = 0
 if op == 'put' then
   local member = ARGV[4]
+  local ns = string.sub(member, 1, string.find(member, '\0', 1, true) - 1)
   local old = redis.call('HGET', data, 'v:' .. member)
   for i = 9, #ARGV, 2 do
     redis.call('HSET', data, ARGV[i], ARGV[i + 1])
@@ -134,7 +136,6 @@ if op == 'put' then
   release(old)  -- a re-put of the same id replaces its references
   redis.call('HSET', data, 'c:' .. member, ARGV[5], 'v:' .. member, ARGV[6])
   if ARGV[8] ~= '' then
-    local ns = string.sub(member, 1, string.find(member, '\0', 1, true) - 1)
     redis.call('HSET', data, 'p:' .. member, ARGV[8], 'd:' .. ns, 1)
   else
     redis.call('HDEL', data, 'p:' .. member)
@@ -142,7 +143,7 @@ if op == 'put' then
   redis.call('ZADD', index, 0, member)
   local keep = tonumber(ARGV[7])
   if keep > 0 then
-    removed = trim(string.sub(member, 1, string.find(member, '\0', 1, true) - 1), keep, TRIM)
+    removed = trim(ns, keep, TRIM)
   end
 elseif op == 'writes' then
   for i = 5, #ARGV, 3 do
