@@ -21,7 +21,7 @@ from .locks import ForkSafeLock
 
 NAMES = ("save", "load", "load_touch", "list", "lg_read", "lg_write", "delete_if", "touch")
 #: Most checkpoints one call removes: ``save.lua``'s ``TRIM`` and ``lg_write.lua``'s
-#: (a LangGraph checkpoint costs about 4x more to remove). Both keep a call near
+#: (a LangGraph checkpoint costs about 3x more to remove). Both keep a call near
 #: 5 ms of server time; callers that must remove more call again.
 TRIM = 1000
 LG_TRIM = 250
