@@ -373,7 +373,16 @@ def _ttl_ms(ttl_seconds: Optional[float]) -> int:
 
 def _storage_error(op: str, thread_id: str, exc: BaseException) -> StorageError:
     return StorageError(
-        f"{op} of thread {thread_id!r} failed: {type(exc).__name__}: {exc}",
+        f"{op} of thread {thread_id!r} failed: {type(exc).__name__}: {exc}{_hint(exc)}",
         thread_id=thread_id,
         operation=op,
     )
+
+
+def _hint(exc: BaseException) -> str:
+    """What a server before Redis 7 makes of our scripts' ``#!lua`` line, said plainly."""
+    text = str(exc)
+    if isinstance(exc, redis.ResponseError) and "compiling script" in text and "near '#'" in text:
+        return (" (this server cannot read the '#!lua' line that opens every script: "
+                "redis-checkpoint needs Redis 7.0 or later, or Valkey)")
+    return ""
