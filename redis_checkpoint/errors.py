@@ -122,6 +122,24 @@ class StorageError(CheckpointError):
     """
 
 
+def storage_error(op: str, thread_id: str, exc: BaseException) -> StorageError:
+    """The :class:`StorageError` for a redis-py error ``exc`` (the caller chains it)."""
+    return StorageError(
+        f"{op} of thread {thread_id!r} failed: {type(exc).__name__}: {exc}{_hint(exc)}",
+        thread_id=thread_id,
+        operation=op,
+    )
+
+
+def _hint(exc: BaseException) -> str:
+    """What a server before Redis 7 makes of our scripts' ``#!lua`` line, said plainly."""
+    text = str(exc)
+    if "compiling script" in text and "near '#'" in text:
+        return (" (this server cannot read the '#!lua' line that opens every script: "
+                "redis-checkpoint needs Redis 7.0 or later, or Valkey)")
+    return ""
+
+
 class ReplicationError(CheckpointError):
     """A save with ``min_replicas=N`` was not confirmed by N replicas in time.
 

