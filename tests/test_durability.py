@@ -72,6 +72,39 @@ def test_min_replicas_fails_while_the_replica_sleeps(
     cp.close()
 
 
+def test_the_langgraph_saver_waits_for_replicas_too(
+    replicated: Tuple[RedisServer, RedisServer], prefix: str
+) -> None:
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    from redis_checkpoint.langgraph import RedisSaver
+
+    primary, replica = replicated
+    saver = RedisSaver.from_url(primary.url, key_prefix=prefix, min_replicas=1, min_replicas_timeout=0.3)
+    config = {"configurable": {"thread_id": "g", "checkpoint_ns": ""}}
+    first = saver.put(config, empty_checkpoint(), {"step": 0}, {})
+    saver.put_writes(first, [("n", 1)], "task")
+    on_replica = RedisSaver.from_url(replica.url, key_prefix=prefix)
+    got = on_replica.get_tuple(first)
+    assert got is not None and got.pending_writes == [("task", "n", 1)]
+    sleeper = sleep_server(replica.port, 1.5)
+    with pytest.raises(ReplicationError) as err:
+        saver.put(first, empty_checkpoint(), {"step": 1}, {})
+    sleeper.join()
+    assert err.value.acknowledged == 0 and err.value.thread_id == "g" and err.value.operation == "put"
+    sleeper = sleep_server(replica.port, 1.5)
+    with pytest.raises(ReplicationError) as err:
+        saver.put_writes(first, [("n", 2)], "other-task")
+    sleeper.join()
+    assert err.value.operation == "writes"
+    # written on the primary all along; a removal waits as well
+    assert len(list(saver.list({"configurable": {"thread_id": "g"}}))) == 2
+    saver.prune(["g"])
+    assert len(list(on_replica.list({"configurable": {"thread_id": "g"}}))) == 1
+    saver.close()
+    on_replica.close()
+
+
 def test_without_min_replicas_a_save_does_not_wait(
     replicated: Tuple[RedisServer, RedisServer], prefix: str
 ) -> None:
