@@ -1,5 +1,6 @@
 # make test  - create .venv, install the package with its test extras, make sure a
 #              redis-server binary exists, run the whole suite in parallel (xdist)
+# make test-min-redis-py - the redis-py-heavy tests on the oldest redis-py allowed
 # make demo  - the end-to-end scenario (throwaway redis-server, else fakeredis)
 # make bench - the side-by-side benchmark against raw redis-py
 # make example-django / example-celery / example-gunicorn - one example, end to end
@@ -10,7 +11,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: fuzz install test demo bench bench-micro clean example-django example-celery example-gunicorn
+.PHONY: fuzz install test test-min-redis-py demo bench bench-micro clean example-django example-celery example-gunicorn
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,18 @@ test: $(VENV)/.installed
 	$(PY) -m mypy redis_checkpoint tests/typed_usage.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The oldest redis-py setup.cfg allows, in a virtualenv of its own: the tests that
+# lean hardest on redis-py (cluster, Sentinel, failover, replicas, lost replies).
+REDIS_PY_MIN ?= 7.4.0
+MIN_VENV ?= .venv-min
+test-min-redis-py:
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/python -m pip install --quiet -e '.[test,bench]' 'redis[hiredis]==$(REDIS_PY_MIN)'
+	sh scripts/ensure-redis-server
+	$(MIN_VENV)/bin/python -m pytest $(PYTEST_ARGS) tests/test_cluster.py tests/test_sentinel.py \
+		tests/test_failover.py tests/test_durability.py tests/test_real_redis.py tests/test_contract.py
+
 demo: $(VENV)/.installed
 	$(PY) -m redis_checkpoint.demo
 
@@ -33,7 +46,7 @@ bench: $(VENV)/.installed
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(MIN_VENV) build *.egg-info .pytest_cache .hypothesis
 
 bench-micro: $(VENV)/.installed
 	$(PY) -m pytest benchmarks/test_codec_micro.py -m benchmark -p no:xdist

@@ -66,8 +66,7 @@ def _on_target(
     replies = _pair(target, script, keys, args, replicas, timeout_ms, asking=False)
     first = replies[0]
     if isinstance(first, MovedError):
-        manager = client.nodes_manager  # redis-py >= 7.4: move_slot; before: update_moved_exception
-        (getattr(manager, "move_slot", None) or manager.update_moved_exception)(first)
+        client.nodes_manager.move_slot(first)  # redis-py >= 7.4 (setup.cfg's lower bound)
         raise first  # retried: the next attempt goes to the new owner
     if isinstance(first, AskError):
         importing = client.nodes_manager.get_node(host=first.host, port=first.port)

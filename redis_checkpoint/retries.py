@@ -99,14 +99,16 @@ class RetryPolicy:
         ``op`` and ``thread_id`` name the call in the log line of each failed attempt.
         """
         deadline = time.monotonic() + self.budget
+        attempts = 0
 
-        def failed(error: Exception, attempt: int) -> None:
+        def failed(error: Exception) -> None:  # redis-py 7 passes no failure count
+            nonlocal attempts
+            attempts += 1
             where = op if thread_id is None else f"{op} of thread {thread_id!r}"
-            logger.warning("%s: attempt %d failed: %s: %s", where, attempt, type(error).__name__, error)
+            logger.warning("%s: attempt %d failed: %s: %s", where, attempts, type(error).__name__, error)
 
         return self.retry.call_with_retry(
             do,
             failed,
             is_retryable=lambda _error: time.monotonic() < deadline,
-            with_failure_count=True,
         )
