@@ -1,6 +1,6 @@
 # make test  - create .venv, install the package with its test extras, make sure a
 #              redis-server binary exists, run the whole suite in parallel (xdist)
-# make test-min-redis-py - the redis-py-heavy tests on the oldest redis-py allowed
+# make test-min-deps - the tests that lean on redis-py, cbor2 and snappy, on the oldest versions allowed
 # make demo  - the end-to-end scenario (throwaway redis-server, else fakeredis)
 # make bench - the side-by-side benchmark against raw redis-py
 # make example-django / example-celery / example-gunicorn - one example, end to end
@@ -11,7 +11,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: fuzz install test test-min-redis-py demo bench bench-micro clean example-django example-celery example-gunicorn
+.PHONY: fuzz install test test-min-deps demo bench bench-micro clean example-django example-celery example-gunicorn
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -26,17 +26,19 @@ test: $(VENV)/.installed
 	$(PY) -m mypy redis_checkpoint tests/typed_usage.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The oldest redis-py setup.cfg allows, in a virtualenv of its own: the tests that
-# lean hardest on redis-py (cluster, Sentinel, failover, replicas, lost replies).
-REDIS_PY_MIN ?= 7.4.0
+# The oldest versions setup.cfg allows (redis-py, cbor2, python-snappy), in a
+# virtualenv of its own: the tests that lean hardest on them (cluster, Sentinel,
+# failover, replicas, lost replies, the contract, the codec, export and import).
+MIN_DEPS ?= 'redis[hiredis]==7.4.0' 'cbor2==6.2.0' 'python-snappy==0.7.0'
 MIN_VENV ?= .venv-min
-test-min-redis-py:
+test-min-deps:
 	$(PYTHON) -m venv $(MIN_VENV)
 	$(MIN_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(MIN_VENV)/bin/python -m pip install --quiet -e '.[test,bench]' 'redis[hiredis]==$(REDIS_PY_MIN)'
+	$(MIN_VENV)/bin/python -m pip install --quiet -e '.[test,bench]' $(MIN_DEPS)
 	sh scripts/ensure-redis-server
 	$(MIN_VENV)/bin/python -m pytest $(PYTEST_ARGS) tests/test_cluster.py tests/test_sentinel.py \
-		tests/test_failover.py tests/test_durability.py tests/test_real_redis.py tests/test_contract.py
+		tests/test_failover.py tests/test_durability.py tests/test_real_redis.py tests/test_contract.py \
+		tests/test_codec.py tests/test_transfer.py
 
 demo: $(VENV)/.installed
 	$(PY) -m redis_checkpoint.demo
