@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any, AsyncIterator, Dict, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Mapping, Optional, Sequence, Tuple
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import (
-    ChannelVersions,
-    Checkpoint,
-    CheckpointMetadata,
-    CheckpointTuple,
-    DeltaChannelHistory,
-)
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
+
+if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
+    from langgraph.checkpoint.base import DeltaChannelHistory
 
 
 BATCH = 100  # tuples alist takes from list() per worker-thread call (the saver's page size)

@@ -9,10 +9,11 @@ each such checkpoint is put with.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
-from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import CheckpointTuple, DeltaChannelHistory, PendingWrite
+if TYPE_CHECKING:  # typing only: langgraph-checkpoint before 4.1 has no DeltaChannelHistory
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.checkpoint.base import CheckpointTuple, DeltaChannelHistory, PendingWrite
 
 #: Links followed at most (LangGraph's own bound is 5000 supersteps, configurable).
 MAX_DELTA_DEPTH = 1_000_000

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -28,7 +28,6 @@ from langgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    DeltaChannelHistory,
     get_checkpoint_id,
     get_checkpoint_metadata,
 )
@@ -43,6 +42,9 @@ from .aio import AsyncMethods
 from .compat import ConnStringMethods, target
 from .delta import delta_link, history
 from .entries import SEP, entries
+
+if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
+    from langgraph.checkpoint.base import DeltaChannelHistory
 
 PAGE = 100
 _REMOVALS = ("keep_latest", "remove")  # lg_write.lua operations that only delete
