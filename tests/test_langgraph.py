@@ -19,6 +19,7 @@ from langgraph.checkpoint.conformance import checkpointer_test, validate
 from redis_checkpoint import CorruptCheckpointError, RedisCheckpointer
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.langgraph import RedisSaver
+from redis_checkpoint.langgraph import saver as saver_module
 from redis_checkpoint.scripts import LG_TRIM
 from redis_checkpoint.testing import RedisClusterServers, wait_until
 
@@ -256,7 +257,9 @@ def test_retention_and_prune_keep_what_delta_channels_are_rebuilt_from(client: A
     assert len(list(unbounded.list({"configurable": {"thread_id": "all"}}))) < 48
 
 
-def test_delta_channel_history_reads_the_chain_in_one_call(client: Any, prefix: str) -> None:
+def test_delta_channel_history_reads_the_chain_in_one_call(
+    client: Any, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The override gives what LangGraph's own walk (one get_tuple per ancestor)
     gives, for every checkpoint of a forked thread, from one read when the delta
     links reach the seeds, and falls back to get_tuple past a missing link."""
@@ -284,7 +287,17 @@ def test_delta_channel_history_reads_the_chain_in_one_call(client: Any, prefix: 
             assert ours == BaseCheckpointSaver.get_delta_channel_history(saver, config=tup.config, channels=channels)
     assert asyncio.run(saver.aget_delta_channel_history(config=history[0].config, channels=["items"])) == (
         saver.get_delta_channel_history(config=history[0].config, channels=["items"]))
-    # a link removed in the middle of the chain: the rest is read one checkpoint at a time
+    # a chain longer than one call reads: the next stretch comes from the next call
+    monkeypatch.setattr(saver_module, "PAGE", 3)
+    deep = max(history, key=lambda t: max((pair[1] for pair in (
+        t.metadata.get("counters_since_delta_snapshot") or {}).values()), default=0))
+    pending = sorted(deep.metadata["counters_since_delta_snapshot"])
+    reads.clear()
+    ours = saver.get_delta_channel_history(config=deep.config, channels=pending)
+    assert len(reads) > 1 and set(reads) == {"chain"}
+    assert ours == BaseCheckpointSaver.get_delta_channel_history(saver, config=deep.config, channels=pending)
+    monkeypatch.undo()
+    # a link removed in the middle of the chain: the walk reads on from the next parent
     links = sorted(f for f in client.hkeys(saver._keys("t").data) if f.startswith(b"p:"))
     client.hdel(saver._keys("t").data, links[len(links) // 2])
     for tup in history:

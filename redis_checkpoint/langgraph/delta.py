@@ -9,7 +9,7 @@ each such checkpoint is put with.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence
 
 if TYPE_CHECKING:  # typing only: langgraph-checkpoint before 4.1 has no DeltaChannelHistory
     from langchain_core.runnables import RunnableConfig
@@ -40,30 +40,31 @@ def delta_link(metadata: Any, parent: str) -> str:
 
 
 def history(
-    fetched: Sequence[CheckpointTuple], channels: Sequence[str],
-    get_tuple: Callable[[RunnableConfig], Optional[CheckpointTuple]],
+    read: Callable[[RunnableConfig], Sequence[CheckpointTuple]], config: RunnableConfig,
+    channels: Sequence[str],
 ) -> Dict[str, DeltaChannelHistory]:
-    """``get_delta_channel_history`` from a checkpoint and the ancestors read with it.
+    """``get_delta_channel_history``, reading the parent chain a stretch per call.
 
-    ``fetched`` is the checkpoint, then its ancestors nearest first, as
-    ``lg_read.lua``'s "chain" returns them in one call. The walk uses them while
-    each is the parent of the one before, then reads further parents one
-    ``get_tuple`` at a time (a checkpoint put without a link ends the chain).
-    Per channel: the ancestors' writes to it, oldest first, back to the nearest
-    ancestor that stores the channel's value, its ``seed`` (none: start empty).
+    ``read(config)`` is the checkpoint ``config`` names, then its ancestors nearest
+    first, as ``lg_read.lua``'s "chain" returns them: as far as the delta links go,
+    a bounded number per call. The walk uses them while each is the parent of the
+    one before, then reads again from the next parent. Per channel: the
+    ancestors' writes to it, oldest first, back to the nearest ancestor that
+    stores the channel's value, its ``seed`` (none: start empty).
     """
     found: Dict[str, List[PendingWrite]] = {ch: [] for ch in channels}
     seeds: Dict[str, Any] = {}
     remaining = set(channels)
-    ahead = iter(fetched[1:])
-    cursor = fetched[0].parent_config if fetched else None
+    batch = read(config)
+    ahead = iter(batch[1:])
+    cursor = batch[0].parent_config if batch else None
     while cursor is not None and remaining:
         tup = next(ahead, None)
         if tup is None or _id(tup.config) != _id(cursor):
-            ahead = iter(())  # past what was read with it: one call per parent
-            tup = get_tuple(cursor)
-            if tup is None:
+            batch = read(cursor)  # past what the last call read: the next stretch
+            if not batch:
                 break
+            tup, ahead = batch[0], iter(batch[1:])
         for write in reversed(tup.pending_writes or ()):
             if write[1] in remaining:
                 found[write[1]].append(write)

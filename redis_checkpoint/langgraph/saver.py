@@ -237,18 +237,21 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
 
         The base class reads one checkpoint per call: 46 calls for a channel 45
         steps from its snapshot. Here ``lg_read.lua`` ("chain") returns the
-        checkpoint and its ancestors through their delta links at once, and
-        ``delta.history`` walks them as the base class does.
+        checkpoint and up to ``PAGE`` ancestors through their delta links per call,
+        and ``delta.history`` walks them as the base class does.
         """
         if not channels:
             return {}
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
-        reply = self._read("get", thread_id, "chain", ns, get_checkpoint_id(config) or "")
-        fetched = list(self._parse(thread_id, ns, reply[2:]))
-        if fetched:
-            self._touch(thread_id)
-        return history(fetched, channels, self.get_tuple)
+
+        def read(at: RunnableConfig) -> List[CheckpointTuple]:
+            reply = self._read("get", thread_id, "chain", ns, get_checkpoint_id(at) or "", PAGE)
+            return list(self._parse(thread_id, ns, reply[2:]))
+
+        found = history(read, config, channels)
+        self._touch(thread_id)
+        return found
 
     def _touch(self, thread_id: str) -> None:
         """As the core's load: slide the TTL with ``refresh_ttl_on_read`` (no WAIT for a TTL)."""

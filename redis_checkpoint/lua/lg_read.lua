@@ -9,8 +9,8 @@
 --         "list": ARGV[2] ns, ARGV[3] "" or an id to start just below, ARGV[4] page size,
 --                 ARGV[5] "1" for records only (no blobs, no writes: n = k = 0)
 --         "chain": as "get", then the checkpoint's ancestors through its delta links
---                  (lg_write.lua's chains()), as far as its own link's depth; a
---                  checkpoint put without a link ends the walk
+--                  (lg_write.lua's chains()), as far as its own link's depth and at
+--                  most ARGV[4] of them; a checkpoint put without a link ends the walk
 --         "namespaces": no more arguments
 --         "dump": no more arguments (copy_thread: the whole thread, read at one instant)
 -- Returns, for "get", "chain" and "list", a flat array: the number of index members read
@@ -61,7 +61,7 @@ if mode == 'get' or mode == 'chain' then
   end
   local link = mode == 'chain' and ids[1] and redis.call('HGET', data, 'p:' .. ids[1]) or nil
   if link then
-    for _ = 1, tonumber(string.match(link, '^(%d+)\n')) do
+    for _ = 1, math.min(tonumber(string.match(link, '^(%d+)\n')), tonumber(ARGV[4])) do
       link = link or redis.call('HGET', data, 'p:' .. ids[#ids])
       if not link then
         break
