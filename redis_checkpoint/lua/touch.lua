@@ -1,6 +1,6 @@
 #!lua flags=allow-oom
--- Slide the TTL of every key of a thread (the LangGraph saver's get_tuple with
--- refresh_ttl_on_read). Flagged allow-oom: a PEXPIRE stores only a time, and Redis
+-- Slide the TTL of every key of a thread (the LangGraph saver's reads with
+-- refresh_ttl_on_read: get_tuple and get_delta_channel_history). Flagged allow-oom: a PEXPIRE stores only a time, and Redis
 -- takes a plain PEXPIRE over maxmemory too, so a read that slides the TTL
 -- must not fail where the same read without it works.
 -- KEYS    every key of the thread (all in one hash slot)
