@@ -145,13 +145,13 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         for ch, ver in new_versions.items():
             value = self._dump(values[ch]) if ch in values else self._codec.encode(["empty", b""], "value")
             blobs += [self._blob_field(ns, ch, ver), value]
-        full_metadata = get_checkpoint_metadata(config, metadata)
+        full_metadata, parent = get_checkpoint_metadata(config, metadata), conf.get("checkpoint_id")
         record = self._codec.encode({
             "checkpoint": list(self.serde.dumps_typed(stored)),
             "metadata": list(self.serde.dumps_typed(full_metadata)),
-            "parent": conf.get("checkpoint_id"),
+            "parent": parent,
         }, "checkpoint")
-        link = delta_link(full_metadata, _part("checkpoint id", conf.get("checkpoint_id") or ""))
+        link = delta_link(full_metadata, _part("checkpoint id", parent or ""))
         self.checkpointer._warn_if_evictable()
         self._write("put", thread_id, ns + SEP + cid, record, "\n".join(fields), self._keep, link, *blobs)
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}}
@@ -222,13 +222,10 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
     # -- reads ---------------------------------------------------------------
 
     def get_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
-        conf = config["configurable"]
-        thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
-        reply = self._read("get", thread_id, "get", ns, get_checkpoint_id(config) or "")
-        found = list(self._parse(thread_id, ns, reply[2:]))
+        found = self._lookup(config, "get")
         if not found:
             return None
-        self._touch(thread_id)
+        self._touch(config["configurable"]["thread_id"])
         return found[0]
 
     def get_delta_channel_history(self, *, config: RunnableConfig,
@@ -242,16 +239,17 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         """
         if not channels:
             return {}
+        found = history(lambda at: self._lookup(at, "chain", PAGE), config, channels)
+        self._touch(config["configurable"]["thread_id"])
+        return found
+
+    def _lookup(self, config: RunnableConfig, mode: str, *extra: Any) -> List[CheckpointTuple]:
+        """What ``lg_read.lua``'s "get" or "chain" finds at the checkpoint ``config`` names
+        (its newest when it names none): that checkpoint first, or nothing."""
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
-
-        def read(at: RunnableConfig) -> List[CheckpointTuple]:
-            reply = self._read("get", thread_id, "chain", ns, get_checkpoint_id(at) or "", PAGE)
-            return list(self._parse(thread_id, ns, reply[2:]))
-
-        found = history(read, config, channels)
-        self._touch(thread_id)
-        return found
+        reply = self._read("get", thread_id, mode, ns, get_checkpoint_id(config) or "", *extra)
+        return list(self._parse(thread_id, ns, reply[2:]))
 
     def _touch(self, thread_id: str) -> None:
         """As the core's load: slide the TTL with ``refresh_ttl_on_read`` (no WAIT for a TTL)."""
