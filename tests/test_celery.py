@@ -101,5 +101,8 @@ def test_advance_refuses_a_name_that_cannot_be_part_of_an_id(redis_url: str, pre
     assert done.get() == "task-1:first"
     with pytest.raises(ValueError, match="name must be"):
         step.apply(args=("has a space",), task_id="task-2").get()
+    # a task id of the caller's choosing that no checkpoint id can be: the error names it
+    with pytest.raises(ValueError, match="Celery task id 'job 7' cannot name a checkpoint"):
+        step.apply(args=("first",), task_id="job 7").get()
     with checkpointer_for(app) as cp:
-        assert [m.id for m in cp.list("t")] == ["task-1:first"]  # nothing written for the bad name
+        assert [m.id for m in cp.list("t")] == ["task-1:first"]  # nothing written for either

@@ -88,6 +88,15 @@ class CheckpointTask(Task):  # type: ignore[misc]
             validate_id(name, "name")  # it becomes part of the checkpoint id: visible ASCII
         task_id = self.request.id
         cid = None if task_id is None else (task_id if name is None else f"{task_id}:{name}")
+        if cid is not None:
+            try:
+                validate_id(cid)
+            except (TypeError, ValueError) as exc:  # a task id given to apply_async(task_id=...)
+                raise ValueError(
+                    f"Celery task id {task_id!r} cannot name a checkpoint: {exc}. Give the task an "
+                    "id of visible ASCII characters (Celery's own ids are UUIDs), or call "
+                    "self.checkpointer.advance() with a checkpoint_id of your own"
+                ) from None
         meta = {"task": self.name, "task_id": task_id, **(metadata or {})}
         return self.checkpointer.advance(thread_id, step, checkpoint_id=cid, metadata=meta)
 
