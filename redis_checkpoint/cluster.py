@@ -20,6 +20,8 @@ from typing import Any, Iterator, List
 
 import redis
 
+from . import keys as _keys
+from .globs import thread_glob
 from .locks import ForkSafeLock
 
 _tracked: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -63,3 +65,16 @@ def scan_keys(client: Any, pattern: str, count: int = 1000) -> Iterator[bytes]:
             yield from node.redis_connection.scan_iter(match=pattern, count=count)
     else:
         yield from client.scan_iter(match=pattern, count=count)
+
+
+def scan_threads(client: Any, prefix: str, match: str, suffix: str) -> Iterator[str]:
+    """Ids of the threads under ``prefix`` matching the glob ``match`` whose key ``suffix``
+    exists (``keys.SUFFIXES[0]`` for the core, a ``GRAPH_SUFFIXES`` key for LangGraph)."""
+    glob = thread_glob(match)
+    for key in scan_keys(client, _keys.thread_pattern(prefix, glob.scan, suffix)):
+        try:
+            thread_id = _keys.thread_id_of(prefix, key.decode(), suffix)
+        except ValueError:  # not UTF-8, or not an escaped id: a stray key, not ours
+            continue
+        if glob.matches(thread_id):  # SCAN's pattern may find more
+            yield thread_id

@@ -7,8 +7,9 @@ the last is the caller's metadata in the codec's frame (or empty).
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .base import CheckpointMetadata
 from .codec import Codec
 from .errors import CorruptCheckpointError
 
@@ -66,3 +67,14 @@ def decode_metadata(codec: Codec, blob: bytes, thread_id: str, checkpoint_id: st
     if not isinstance(meta, dict):
         raise CorruptCheckpointError("metadata is not a map", thread_id=thread_id, checkpoint_id=checkpoint_id)
     return meta
+
+
+def metadata_of(codec: Codec, thread_id: str, pairs: Sequence[bytes]) -> List[CheckpointMetadata]:
+    """``[id1, record1, id2, record2, ...]`` as read from Redis (``list.lua``), decoded."""
+    out = []
+    for i in range(0, len(pairs), 2):
+        cid = decode_id(pairs[i], thread_id)
+        created, size, parent, meta_blob = parse_record(pairs[i + 1], thread_id, cid)
+        meta = decode_metadata(codec, meta_blob, thread_id, cid)
+        out.append(CheckpointMetadata(cid, thread_id, parent, created, meta, size))
+    return out

@@ -12,7 +12,7 @@ from . import eviction
 from . import keys as _keys
 from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
 from .codec import DEFAULT_MAX_STATE_SIZE, Codec
-from .cluster import scan_keys, track
+from .cluster import scan_threads, track
 from .connection import connect, describe
 from .durability import run_and_wait
 from .errors import (
@@ -22,23 +22,17 @@ from .errors import (
     ReplicationError,
     StorageError,
     check_int,
-    check_number,
     storage_error,
 )
-from .globs import thread_glob
 from .ids import new_id, validate_id
-from .records import decode_id, decode_metadata, encode_metadata, parse_record
+from .options import take_own, ttl_ms, wait_ms
+from .records import decode_id, decode_metadata, encode_metadata, metadata_of, parse_record
 from .retries import DEFAULT_BUDGET, RetryPolicy
 from .scripts import save_args, scripts_for
 
 _LATEST = ("current", "record", "state")
 _DEFERRED: Any = object()  # from_url: options first, the client once connected
 PAGE = 1000  # list() reads long histories in pages of this many entries
-#: Longest ``ttl_seconds`` and ``min_replicas_timeout`` (about 31,700 years). Redis
-#: reads both in milliseconds. The scripts carry the TTL as a Lua number (a double,
-#: exact below 2**53 ms), and from 10**17 ms Lua writes it in exponent form, which
-#: PEXPIRE refuses: the script would fail after its writes.
-MAX_SECONDS = 1e12
 
 
 class RedisCheckpointer(Checkpointer):
@@ -70,7 +64,7 @@ class RedisCheckpointer(Checkpointer):
         ``from_url`` passes ``_DEFERRED`` to check the options before connecting.
         """
         self._prefix = _keys.validate_prefix(key_prefix)
-        self._ttl_ms = _ttl_ms(ttl_seconds)
+        self._ttl_ms = ttl_ms(ttl_seconds)
         if not isinstance(refresh_ttl_on_read, bool):
             raise TypeError(f"refresh_ttl_on_read must be a bool, not {type(refresh_ttl_on_read).__name__}")
         self._refresh = refresh_ttl_on_read
@@ -80,10 +74,7 @@ class RedisCheckpointer(Checkpointer):
         self._meta_codec = self._codec.strict()  # list() decodes up to 1000 records a call
         check_int("min_replicas", min_replicas, 0)
         self._min_replicas = min_replicas
-        wait = check_number(
-            "min_replicas_timeout", min_replicas_timeout, 0.0, above=True, maximum=MAX_SECONDS
-        )
-        self._wait_ms = max(1, int(wait * 1000))
+        self._wait_ms = wait_ms(min_replicas_timeout)
         self._policy = RetryPolicy(retry, retry_budget)
         self._owns_client = False
         if client is not _DEFERRED:
@@ -111,7 +102,7 @@ class RedisCheckpointer(Checkpointer):
         ``pool_timeout``, ``socket_timeout``, ``sentinel_kwargs``, ...) go to the
         pool; the rest to the checkpointer.
         """
-        cp = cls(_DEFERRED, **{k: options.pop(k) for k in _OWN_OPTIONS if k in options})
+        cp = cls(_DEFERRED, **take_own(options))
         try:
             client = cp._policy.call(lambda: connect(url, **options), "connect")
         except redis.RedisError as exc:  # cluster=None asks the server at once
@@ -129,7 +120,7 @@ class RedisCheckpointer(Checkpointer):
     def with_ttl(self, ttl_seconds: Optional[float]) -> "RedisCheckpointer":
         """A checkpointer like this one with another TTL, sharing client, pool and scripts."""
         other = copy.copy(self)
-        other._ttl_ms = _ttl_ms(ttl_seconds)
+        other._ttl_ms = ttl_ms(ttl_seconds)
         other._owns_client = False
         other._eviction_checked = False  # a TTL changes what volatile-* policies may evict
         return other
@@ -257,11 +248,7 @@ class RedisCheckpointer(Checkpointer):
                     raise CheckpointNotFoundError(thread_id, cursor, "list")
                 break  # the cursor was trimmed by retention meanwhile: nothing older is left
             scanned, last = reply[0], reply[1]
-            for i in range(2, len(reply), 2):
-                cid = decode_id(reply[i], thread_id)
-                created, size, parent, meta_blob = parse_record(reply[i + 1], thread_id, cid)
-                meta = decode_metadata(self._meta_codec, meta_blob, thread_id, cid)
-                out.append(CheckpointMetadata(cid, thread_id, parent, created, meta, size))
+            out.extend(metadata_of(self._meta_codec, thread_id, reply[2:]))
             if scanned < page:
                 break
             cursor = decode_id(last, thread_id)
@@ -281,16 +268,8 @@ class RedisCheckpointer(Checkpointer):
 
     def _scan_threads(self, match: str, suffix: str) -> Iterator[str]:
         """Thread ids whose key ``suffix`` exists (the LangGraph saver scans its own)."""
-        glob = thread_glob(match)
-        pattern = _keys.thread_pattern(self._prefix, glob.scan, suffix)
         try:
-            for key in scan_keys(self._client, pattern):
-                try:
-                    thread_id = _keys.thread_id_of(self._prefix, key.decode(), suffix)
-                except ValueError:  # not UTF-8, or not an escaped id: a stray key, not ours
-                    continue
-                if glob.matches(thread_id):  # SCAN's pattern may find more
-                    yield thread_id
+            yield from scan_threads(self._client, self._prefix, match, suffix)
         except redis.RedisError as exc:
             raise storage_error("threads", match, exc) from exc
 
@@ -347,26 +326,3 @@ class RedisCheckpointer(Checkpointer):
         except redis.RedisError as exc:
             raise storage_error(op, thread_id, exc) from exc
 
-
-_OWN_OPTIONS = (
-    "key_prefix",
-    "ttl_seconds",
-    "refresh_ttl_on_read",
-    "compression",
-    "compression_threshold",
-    "max_checkpoints",
-    "max_state_size",
-    "min_replicas",
-    "min_replicas_timeout",
-    "retry",
-    "retry_budget",
-)
-
-
-def _ttl_ms(ttl_seconds: Optional[float]) -> int:
-    if ttl_seconds is None:
-        return 0
-    ms = int(check_number("ttl_seconds", ttl_seconds, 0.0, above=True, maximum=MAX_SECONDS) * 1000)
-    if ms < 1:
-        raise ValueError(f"ttl_seconds must be at least 0.001, got {ttl_seconds}")
-    return ms

@@ -16,7 +16,7 @@ from redis_checkpoint import RedisCheckpointer, StorageError
 from redis_checkpoint import admin as ckpt_admin
 from redis_checkpoint.langgraph import RedisSaver
 from redis_checkpoint.retries import RETRYABLE
-from redis_checkpoint.store import MAX_SECONDS
+from redis_checkpoint.options import MAX_SECONDS
 from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
 
 from .savers import chain_ok
