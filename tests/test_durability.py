@@ -1,8 +1,6 @@
 """min_replicas: a save waits for replicas on its own connection, and says when they lag."""
 from __future__ import annotations
 
-import threading
-import time
 from typing import Iterator, Tuple
 
 import pytest
@@ -10,6 +8,8 @@ import redis
 
 from redis_checkpoint import RedisCheckpointer, ReplicationError
 from redis_checkpoint.testing import RedisClusterServers, RedisServer, wait_replica_up
+
+from .clients import Sleeping
 
 pytestmark = pytest.mark.redis
 
@@ -22,17 +22,9 @@ def replicated() -> Iterator[Tuple[RedisServer, RedisServer]]:
         yield primary, replica
 
 
-def sleep_server(port: int, seconds: float) -> threading.Thread:
-    """DEBUG SLEEP on the server at ``port`` from a background thread; returns once it sleeps."""
-    def run() -> None:
-        client = redis.Redis(port=port, socket_timeout=seconds + 5)
-        client.execute_command("DEBUG", "SLEEP", seconds)
-        client.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    time.sleep(0.2)  # the DEBUG SLEEP is now running
-    return thread
+def sleep_server(port: int, seconds: float) -> Sleeping:
+    """DEBUG SLEEP on the server at ``port``; it runs before anything sent after this returns."""
+    return Sleeping(port, seconds)
 
 
 def test_min_replicas_confirms_and_the_replica_has_the_save(

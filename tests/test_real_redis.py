@@ -15,10 +15,11 @@ from redis.retry import Retry
 from redis_checkpoint import RedisCheckpointer, StorageError
 from redis_checkpoint import admin as ckpt_admin
 from redis_checkpoint.langgraph import RedisSaver
-from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.options import MAX_SECONDS
+from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
 
+from .clients import Sleeping
 from .savers import chain_ok
 
 pytestmark = pytest.mark.redis
@@ -108,9 +109,7 @@ def test_lost_reply_is_not_saved_twice(fault_server: RedisServer, prefix: str) -
     cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, socket_timeout=0.4)
     first = cp.save("t", 0)
     calls = evalsha_calls(admin)
-    sleeper = threading.Thread(target=lambda: redis.Redis(port=fault_server.port).execute_command("DEBUG", "SLEEP", 1.5))
-    sleeper.start()
-    time.sleep(0.1)
+    sleeper = Sleeping(fault_server.port, 1.5)
     second = cp.save("t", 1, expected_id=first.id)  # compare-and-set must survive the replay too
     sleeper.join()
     assert evalsha_calls(admin) - calls >= 2, "the save was not re-sent: the test proved nothing"
@@ -133,9 +132,7 @@ def test_lost_reply_replayed_after_retention_does_not_resurrect(fault_server: Re
     b = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, max_checkpoints=1)
     w = a.save("t", "w")
     calls = evalsha_calls(admin)
-    sleeper = threading.Thread(target=lambda: redis.Redis(port=fault_server.port).execute_command("DEBUG", "SLEEP", 0.8))
-    sleeper.start()
-    time.sleep(0.1)
+    sleeper = Sleeping(fault_server.port, 0.8)
     got: List[Any] = []
     saver = threading.Thread(target=lambda: got.append(a.save("t", "x", checkpoint_id="X", expected_id=w.id)))
     saver.start()
