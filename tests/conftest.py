@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from typing import Any, Callable, Iterator
 
@@ -9,8 +11,16 @@ import pytest
 import redis
 
 from redis_checkpoint import RedisCheckpointer
-
 from redis_checkpoint.testing import RedisClusterServers, RedisServer, docker_answers, valkey_binary
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which redis-server the tests start (``make test-redis8`` puts Redis 8 first on PATH)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return "redis-server: not on PATH"
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    return f"redis-server: {binary} ({version})"
 
 
 @pytest.fixture(scope="session")
