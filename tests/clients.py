@@ -20,27 +20,36 @@ class WritesAfterReading(redis.Redis):  # type: ignore[type-arg]
         return reply
 
 
-class Sleeping:
-    """``DEBUG SLEEP seconds`` on the server at ``port``, its reply read by :meth:`join`.
+
+class Pending:
+    """A command sent to the server at ``port``, its reply read later by :meth:`join`.
 
     The command is on the wire when the constructor returns, so the server runs
     it before any command sent after that, on any connection: Redis serves
-    ready connections in the order epoll reports them, oldest first. A thread
-    and a fixed pause let the command under test go first on a loaded machine
-    (seen under ``pytest -n auto``), and the test then proved nothing.
+    ready connections in the order epoll reports them, oldest first. With a
+    thread and a fixed pause instead, the command under test could go first on
+    a loaded machine (seen under ``pytest -n auto``), and the test then proved
+    nothing or failed.
     """
 
-    def __init__(self, port: int, seconds: float) -> None:
-        self._conn = redis.Connection(port=port, socket_timeout=seconds + 10)
-        self._conn.send_command("DEBUG", "SLEEP", seconds)
+    def __init__(self, port: int, *command: Any, timeout: float = 30.0) -> None:
+        self._conn = redis.Connection(port=port, socket_timeout=timeout)
+        self._conn.send_command(*command)
 
     def is_alive(self) -> bool:
-        """Whether the server has not answered yet: it still sleeps."""
+        """Whether the server has not answered yet."""
         return not self._conn.can_read(timeout=0)
 
-    def join(self) -> None:
-        """Wait until the sleep is over."""
+    def join(self) -> Any:
+        """The reply, or the error the server answered with; waits for it."""
         try:
-            self._conn.read_response()
+            return self._conn.read_response()
+        except redis.ResponseError as exc:
+            return exc
         finally:
             self._conn.disconnect()
+
+
+def Sleeping(port: int, seconds: float) -> Pending:  # noqa: N802 - reads as the class it was
+    """``DEBUG SLEEP seconds`` on the server at ``port``, before anything sent after this."""
+    return Pending(port, "DEBUG", "SLEEP", seconds, timeout=seconds + 10)

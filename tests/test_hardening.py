@@ -25,6 +25,7 @@ from redis_checkpoint.codec import Codec
 from redis_checkpoint.langgraph import RedisSaver
 from redis_checkpoint.testing import RedisServer, free_port
 
+from .clients import Pending
 from .savers import chain_ok
 
 pytestmark = pytest.mark.redis
@@ -104,15 +105,7 @@ def test_busy_script_surfaces_fast_without_a_retry_storm(prefix: str) -> None:
         admin = redis.Redis(port=server.port)
         cp = RedisCheckpointer.from_url(server.url, key_prefix=prefix, retry_budget=30)
         cp.save("t", 0)
-        def spin() -> None:
-            try:
-                redis.Redis(port=server.port).eval("while true do end", 0)
-            except redis.ResponseError:
-                pass  # "Script killed by user", below
-
-        spinner = threading.Thread(target=spin, daemon=True)
-        spinner.start()
-        time.sleep(0.3)
+        spinner = Pending(server.port, "EVAL", "while true do end", 0)  # runs before the save
         start = time.monotonic()
         with pytest.raises(StorageError, match="BUSY") as err:
             cp.save("t", 1)
@@ -120,7 +113,7 @@ def test_busy_script_surfaces_fast_without_a_retry_storm(prefix: str) -> None:
         assert err.value.operation == "save"
         assert waited < 15  # not retried until the 30 s budget: surfaced at once
         admin.script_kill()
-        spinner.join(10)
+        assert "Script killed" in str(spinner.join())
         assert [m for m in cp.list("t")][0].parent_id is None  # nothing was written
         cp.close()
         admin.close()
