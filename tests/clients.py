@@ -50,6 +50,6 @@ class Pending:
             self._conn.disconnect()
 
 
-def Sleeping(port: int, seconds: float) -> Pending:  # noqa: N802 - reads as the class it was
+def sleeping(port: int, seconds: float) -> Pending:
     """``DEBUG SLEEP seconds`` on the server at ``port``, before anything sent after this."""
     return Pending(port, "DEBUG", "SLEEP", seconds, timeout=seconds + 10)

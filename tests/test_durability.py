@@ -9,7 +9,7 @@ import redis
 from redis_checkpoint import RedisCheckpointer, ReplicationError
 from redis_checkpoint.testing import RedisClusterServers, RedisServer, wait_replica_up
 
-from .clients import Sleeping
+from .clients import sleeping
 
 pytestmark = pytest.mark.redis
 
@@ -20,11 +20,6 @@ def replicated() -> Iterator[Tuple[RedisServer, RedisServer]]:
             RedisServer("--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", str(primary.port)) as replica:
         wait_replica_up(replica)
         yield primary, replica
-
-
-def sleep_server(port: int, seconds: float) -> Sleeping:
-    """DEBUG SLEEP on the server at ``port``; it runs before anything sent after this returns."""
-    return Sleeping(port, seconds)
 
 
 def test_min_replicas_confirms_and_the_replica_has_the_save(
@@ -44,7 +39,7 @@ def test_min_replicas_fails_while_the_replica_sleeps(
     primary, replica = replicated
     cp = RedisCheckpointer.from_url(primary.url, key_prefix=prefix, min_replicas=1, min_replicas_timeout=0.3)
     before = cp.save("t", {"n": 0})
-    sleeper = sleep_server(replica.port, 1.5)
+    sleeper = sleeping(replica.port, 1.5)
     with pytest.raises(ReplicationError) as err:
         cp.save("t", {"n": 1}, checkpoint_id="lagging")
     sleeper.join()
@@ -57,7 +52,7 @@ def test_min_replicas_fails_while_the_replica_sleeps(
     assert [m.id for m in cp.list("t")] == ["lagging", before.id]
     # a replica that is asleep during the *replay* makes the replay fail too:
     # the replay's WAIT has its own write to count, it does not pass vacuously
-    sleeper = sleep_server(replica.port, 1.5)
+    sleeper = sleeping(replica.port, 1.5)
     with pytest.raises(ReplicationError):
         cp.save("t", {"n": 1}, checkpoint_id="lagging")
     sleeper.join()
@@ -79,12 +74,12 @@ def test_the_langgraph_saver_waits_for_replicas_too(
     on_replica = RedisSaver.from_url(replica.url, key_prefix=prefix)
     got = on_replica.get_tuple(first)
     assert got is not None and got.pending_writes == [("task", "n", 1)]
-    sleeper = sleep_server(replica.port, 1.5)
+    sleeper = sleeping(replica.port, 1.5)
     with pytest.raises(ReplicationError) as err:
         saver.put(first, empty_checkpoint(), {"step": 1}, {})
     sleeper.join()
     assert err.value.acknowledged == 0 and err.value.thread_id == "g" and err.value.operation == "put"
-    sleeper = sleep_server(replica.port, 1.5)
+    sleeper = sleeping(replica.port, 1.5)
     with pytest.raises(ReplicationError) as err:
         saver.put_writes(first, [("n", 2)], "other-task")
     sleeper.join()
@@ -102,7 +97,7 @@ def test_without_min_replicas_a_save_does_not_wait(
 ) -> None:
     primary, replica = replicated
     with RedisCheckpointer.from_url(primary.url, key_prefix=prefix) as cp:
-        sleeper = sleep_server(replica.port, 3.0)
+        sleeper = sleeping(replica.port, 3.0)
         cp.save("t", 1)
         still_asleep = sleeper.is_alive()
         sleeper.join()
@@ -121,7 +116,7 @@ def test_cluster_min_replicas_waits_on_the_primary_that_ran_the_save(
         replica_port = next(
             int(r["port"]) for r in primary.info("replication").values() if isinstance(r, dict)
         )
-    sleeper = sleep_server(replica_port, 1.5)
+    sleeper = sleeping(replica_port, 1.5)
     with pytest.raises(ReplicationError) as err:
         cp.save("t", 1, checkpoint_id="c1")
     sleeper.join()
@@ -156,7 +151,7 @@ def test_langgraph_put_waits_for_replicas_too(replicated: Tuple[RedisServer, Red
     saver = RedisSaver.from_url(primary.url, key_prefix=prefix, min_replicas=1, min_replicas_timeout=0.3)
     config = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
     saver.put(config, empty_checkpoint(), {"step": 0}, {})
-    sleeper = sleep_server(replica.port, 1.5)
+    sleeper = sleeping(replica.port, 1.5)
     with pytest.raises(ReplicationError) as err:
         saver.put(config, empty_checkpoint(), {"step": 1}, {})
     sleeper.join()

@@ -19,7 +19,7 @@ from redis_checkpoint.options import MAX_SECONDS
 from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
 
-from .clients import Sleeping
+from .clients import sleeping
 from .savers import chain_ok
 
 pytestmark = pytest.mark.redis
@@ -109,7 +109,7 @@ def test_lost_reply_is_not_saved_twice(fault_server: RedisServer, prefix: str) -
     cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, socket_timeout=0.4)
     first = cp.save("t", 0)
     calls = evalsha_calls(admin)
-    sleeper = Sleeping(fault_server.port, 1.5)
+    sleeper = sleeping(fault_server.port, 1.5)
     second = cp.save("t", 1, expected_id=first.id)  # compare-and-set must survive the replay too
     sleeper.join()
     assert evalsha_calls(admin) - calls >= 2, "the save was not re-sent: the test proved nothing"
@@ -132,7 +132,7 @@ def test_lost_reply_replayed_after_retention_does_not_resurrect(fault_server: Re
     b = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, max_checkpoints=1)
     w = a.save("t", "w")
     calls = evalsha_calls(admin)
-    sleeper = Sleeping(fault_server.port, 0.8)
+    sleeper = sleeping(fault_server.port, 0.8)
     got: List[Any] = []
     saver = threading.Thread(target=lambda: got.append(a.save("t", "x", checkpoint_id="X", expected_id=w.id)))
     saver.start()
