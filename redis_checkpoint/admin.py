@@ -6,7 +6,7 @@ wrapping); applications use the checkpointer itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from .base import CheckpointMetadata
 from .errors import check_int
@@ -28,15 +28,22 @@ class ThreadInfo:
 
 def thread_info(cp: RedisCheckpointer, thread_id: str) -> Optional[ThreadInfo]:
     """``None`` when the thread has no checkpoint."""
-    keys = cp.keys(thread_id)
-    client = cp.client
-    # checkpoints score 1 and up; ids kept for replays score below 0 (see save.lua)
-    count = int(cp._run("info", thread_id, client.zcount, keys.history, "(0", "+inf"))
+    count, latest = count_and_latest(cp, thread_id)
     if count == 0:
         return None
+    memory = sum(int(cp._run("info", thread_id, cp.client.memory_usage, k) or 0) for k in cp.keys(thread_id))
+    return ThreadInfo(thread_id, count, latest, memory, ttl_left(cp, thread_id))
+
+
+def count_and_latest(cp: RedisCheckpointer, thread_id: str) -> Tuple[int, Optional[CheckpointMetadata]]:
+    """How many checkpoints the thread has, and its latest (two round trips; ``(0, None)``
+    for no thread). What ``prune`` needs of :func:`thread_info`, without its sizes."""
+    # checkpoints score 1 and up; ids kept for replays score below 0 (see save.lua)
+    count = int(cp._run("info", thread_id, cp.client.zcount, cp.keys(thread_id).history, "(0", "+inf"))
+    if count == 0:
+        return 0, None
     latest = cp.list(thread_id, limit=1)
-    memory = sum(int(cp._run("info", thread_id, client.memory_usage, k) or 0) for k in keys)
-    return ThreadInfo(thread_id, count, latest[0] if latest else None, memory, ttl_left(cp, thread_id))
+    return count, (latest[0] if latest else None)
 
 
 def ttl_left(cp: RedisCheckpointer, thread_id: str) -> Optional[float]:

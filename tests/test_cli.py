@@ -115,6 +115,25 @@ def test_prune_keep_and_older_than(filled: RedisCheckpointer, redis_url: str, pr
 
 
 
+def test_prune_reads_only_what_it_decides_on(redis_url: str, prefix: str, real_client: Any) -> None:
+    """Two round trips per thread (count, latest): no MEMORY USAGE, no PTTL, which
+    ``threads`` shows but prune never needs: they were three more calls per thread."""
+    cp = RedisCheckpointer(real_client, key_prefix=prefix)
+    for i in range(4):
+        for step in range(3):
+            cp.save(f"t{i}", step)
+
+    def calls() -> Dict[str, int]:
+        stats = real_client.info("commandstats")
+        return {name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("memory|usage", "pttl")}
+
+    before = calls()
+    args = argparse.Namespace(keep=1, older_than=None, match="*", dry_run=False)
+    assert commands.cmd_prune(cp, args).data["removed_checkpoints"] == {f"t{i}": 2 for i in range(4)}
+    assert calls() == before
+    assert all(len(cp.list(f"t{i}")) == 1 for i in range(4))
+
+
 def test_prune_by_glob_deletes_only_threads_whose_ids_match(redis_url: str, prefix: str) -> None:
     """``50%`` is stored as ``50%25``: ``--match '*2*'`` must not read the escape's 2."""
     cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)

@@ -137,16 +137,15 @@ def cmd_prune(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
     deleted: List[str] = []
     trimmed: Dict[str, int] = {}
     for thread_id in cp.threads(args.match):
-        info = admin.thread_info(cp, thread_id)
-        if info is None or info.latest is None:
+        count, latest = admin.count_and_latest(cp, thread_id)  # two round trips per thread
+        if latest is None:
             continue
-        if cutoff is not None and (now - info.latest.created_at).total_seconds() > cutoff:
+        if cutoff is not None and (now - latest.created_at).total_seconds() > cutoff:
             # only if nothing was saved since we looked: a resumed thread is not stale
-            if args.dry_run or admin.delete_if_current(cp, thread_id, info.latest.id):
+            if args.dry_run or admin.delete_if_current(cp, thread_id, latest.id):
                 deleted.append(thread_id)
-        elif args.keep is not None and info.checkpoints > args.keep:
-            trimmed[thread_id] = (info.checkpoints - args.keep if args.dry_run
-                                  else admin.prune(cp, thread_id, args.keep))
+        elif args.keep is not None and count > args.keep:
+            trimmed[thread_id] = count - args.keep if args.dry_run else admin.prune(cp, thread_id, args.keep)
     verb = "would " if args.dry_run else ""
     text = (f"{verb}delete {len(deleted)} threads, {verb}remove {sum(trimmed.values())} checkpoints "
             f"from {len(trimmed)} threads")
