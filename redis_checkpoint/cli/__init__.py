@@ -45,7 +45,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = add("threads", help="threads with their checkpoint count, latest time and size")
     p.add_argument("--match", default="*", help="glob over thread ids")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None,
+                   help="stop after N threads: the first N that SCAN finds, shown sorted by id")
     p = add("history", help="a thread's checkpoints, newest first")
     p.add_argument("thread")
     p.add_argument("--limit", type=int, default=None)
