@@ -325,4 +325,3 @@ class RedisCheckpointer(Checkpointer):
             return self._policy.call(attempt, op, thread_id)
         except redis.RedisError as exc:
             raise storage_error(op, thread_id, exc) from exc
-

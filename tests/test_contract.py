@@ -286,6 +286,17 @@ def test_from_url_refuses_a_misspelt_connection_option_before_connecting(url: st
     cp.close()  # spelt right, the option is taken, and nothing is connected yet
 
 
+def test_from_url_takes_every_checkpointer_keyword_for_the_checkpointer() -> None:
+    """``from_url`` sends the keywords in ``options.OWN_OPTIONS`` to the checkpointer and
+    the rest to the pool: one added to ``__init__`` and not there would reach the pool."""
+    import inspect
+
+    from redis_checkpoint.options import OWN_OPTIONS
+
+    taken = set(inspect.signature(RedisCheckpointer.__init__).parameters) - {"self", "client"}
+    assert taken == set(OWN_OPTIONS)
+
+
 def test_client_must_return_bytes() -> None:
     import fakeredis
 
