@@ -20,7 +20,6 @@ class WritesAfterReading(redis.Redis):  # type: ignore[type-arg]
         return reply
 
 
-
 class Pending:
     """A command sent to the server at ``port``, its reply read later by :meth:`join`.
 
