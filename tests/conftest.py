@@ -14,13 +14,16 @@ from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.testing import RedisClusterServers, RedisServer, docker_answers, valkey_binary
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """Which redis-server the tests start (``make test-redis8`` puts Redis 8 first on PATH)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        return "redis-server: not on PATH"
-    version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
-    return f"redis-server: {binary} ({version})"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The servers the tests start (``make test-trixie`` puts Redis 8.0 and Valkey 8.1 first on PATH)."""
+    lines = []
+    for name, binary in (("redis-server", shutil.which("redis-server")), ("valkey", valkey_binary())):
+        if binary is None:
+            lines.append(f"{name}: not found")
+            continue
+        version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout
+        lines.append(f"{name}: {binary} ({version.strip()})")
+    return lines
 
 
 @pytest.fixture(scope="session")
