@@ -52,3 +52,9 @@ class Pending:
 def sleeping(port: int, seconds: float) -> Pending:
     """``DEBUG SLEEP seconds`` on the server at ``port``, before anything sent after this."""
     return Pending(port, "DEBUG", "SLEEP", seconds, timeout=seconds + 10)
+
+
+def command_calls(client: Any, command: str) -> int:
+    """How many times the server ran ``command`` (``INFO commandstats``; ``"memory|usage"``
+    for a subcommand)."""
+    return int(client.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0))

@@ -15,7 +15,7 @@ from redis_checkpoint.cli import commands
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.testing import RedisClusterServers, RedisServer
 
-from .clients import WritesAfterReading
+from .clients import WritesAfterReading, command_calls
 
 pytestmark = pytest.mark.redis
 
@@ -124,8 +124,7 @@ def test_prune_reads_only_what_it_decides_on(redis_url: str, prefix: str, real_c
             cp.save(f"t{i}", step)
 
     def calls() -> Dict[str, int]:
-        stats = real_client.info("commandstats")
-        return {name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("memory|usage", "pttl")}
+        return {name: command_calls(real_client, name) for name in ("memory|usage", "pttl")}
 
     before = calls()
     args = argparse.Namespace(keep=1, older_than=None, match="*", dry_run=False)

@@ -19,14 +19,10 @@ from redis_checkpoint.options import MAX_SECONDS
 from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
 
-from .clients import sleeping
+from .clients import command_calls, sleeping
 from .savers import chain_ok
 
 pytestmark = pytest.mark.redis
-
-
-def evalsha_calls(client: Any) -> int:
-    return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
 
 
 @pytest.fixture
@@ -108,11 +104,11 @@ def test_lost_reply_is_not_saved_twice(fault_server: RedisServer, prefix: str) -
     admin = redis.Redis(port=fault_server.port)
     cp = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, socket_timeout=0.4)
     first = cp.save("t", 0)
-    calls = evalsha_calls(admin)
+    calls = command_calls(admin, "evalsha")
     sleeper = sleeping(fault_server.port, 1.5)
     second = cp.save("t", 1, expected_id=first.id)  # compare-and-set must survive the replay too
     sleeper.join()
-    assert evalsha_calls(admin) - calls >= 2, "the save was not re-sent: the test proved nothing"
+    assert command_calls(admin, "evalsha") - calls >= 2, "the save was not re-sent: the test proved nothing"
     assert second.parent_id == first.id
     assert chain_ok(cp, "t") == [first.id, second.id]
     assert cp.load("t").state == 1  # type: ignore[union-attr]
@@ -131,7 +127,7 @@ def test_lost_reply_replayed_after_retention_does_not_resurrect(fault_server: Re
                                    socket_timeout=0.4, retry=slow_retry)
     b = RedisCheckpointer.from_url(fault_server.url, key_prefix=prefix, max_checkpoints=1)
     w = a.save("t", "w")
-    calls = evalsha_calls(admin)
+    calls = command_calls(admin, "evalsha")
     sleeper = sleeping(fault_server.port, 0.8)
     got: List[Any] = []
     saver = threading.Thread(target=lambda: got.append(a.save("t", "x", checkpoint_id="X", expected_id=w.id)))
@@ -140,7 +136,7 @@ def test_lost_reply_replayed_after_retention_does_not_resurrect(fault_server: Re
     y = b.save("t", "y", checkpoint_id="Y")
     saver.join()
     sleeper.join()
-    assert evalsha_calls(admin) - calls >= 3, "A's save was not re-sent: the test proved nothing"
+    assert command_calls(admin, "evalsha") - calls >= 3, "A's save was not re-sent: the test proved nothing"
     assert got and got[0].id == "X" and got[0].parent_id == w.id
     assert y.parent_id == "X"
     assert [(m.id, m.parent_id) for m in b.list("t")] == [("Y", "X")]
