@@ -1,7 +1,9 @@
-"""A real client that lets a test act between two commands of the code under test."""
+"""Real clients that let a test act on a server around the code under test."""
 from __future__ import annotations
 
-from typing import Any
+import threading
+import time
+from typing import Any, List
 
 import redis
 
@@ -58,3 +60,43 @@ def command_calls(client: Any, command: str) -> int:
     """How many times the server ran ``command`` (``INFO commandstats``; ``"memory|usage"``
     for a subcommand)."""
     return int(client.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+class ConnectionKiller:
+    """``CLIENT KILL`` of every normal connection but its own, every 3 ms, from a thread,
+    while the ``with`` block runs; :attr:`kills` counts the connections killed.
+
+    A storm of a fixed number of saves could end before many kills on a fast or a
+    loaded run (20 where more than 20 were wanted, seen in CI), so a test saves
+    until :attr:`enough` as well as its own count.
+    """
+
+    WANTED = 20  # more kills than this, or the test proved nothing
+
+    def __init__(self, port: int) -> None:
+        self._admin = redis.Redis(port=port)
+        self._stop = threading.Event()
+        self._kills: List[int] = []
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._kills.append(self._admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
+            time.sleep(0.003)
+
+    @property
+    def kills(self) -> int:
+        return sum(self._kills)
+
+    @property
+    def enough(self) -> bool:
+        return self.kills > self.WANTED
+
+    def __enter__(self) -> "ConnectionKiller":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._admin.close()
