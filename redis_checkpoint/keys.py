@@ -54,6 +54,17 @@ class GraphKeys(NamedTuple):
     writes: str
 
 
+class CopyKeys(NamedTuple):
+    """The keys of one ``copy_thread`` in one thread's slot: a snapshot of the
+    source, or the pages staged for the target (``data``, ``ids``, ``writes``, as
+    in :class:`GraphKeys`), and ``done``, set when the copy committed."""
+
+    data: str
+    ids: str
+    writes: str
+    done: str
+
+
 def validate_prefix(key_prefix: object) -> str:
     if not isinstance(key_prefix, str):
         raise TypeError(f"key_prefix must be a str, not {type(key_prefix).__name__}")
@@ -125,6 +136,17 @@ def graph_keys(key_prefix: str, thread_id: str) -> GraphKeys:
     """The keys of a LangGraph thread: same prefix and hash tag rules, other suffixes."""
     base = _tagged(key_prefix, thread_id)
     return GraphKeys(*(base + s for s in GRAPH_SUFFIXES))
+
+
+def copy_keys(key_prefix: str, thread_id: str, token: str) -> CopyKeys:
+    """Keys in ``thread_id``'s slot that one ``copy_thread`` uses (``langgraph/copying.py``).
+
+    ``<graph key>~<token>`` and ``<prefix>:{<id>}:copied~<token>``: no SCAN
+    pattern for threads matches them, since those end in ``}:<suffix>``. They
+    expire if the copy stops half-way.
+    """
+    data, ids, writes = (f"{key}~{token}" for key in graph_keys(key_prefix, thread_id))
+    return CopyKeys(data, ids, writes, f"{_tagged(key_prefix, thread_id)}copied~{token}")
 
 
 def thread_id_of(key_prefix: str, thread_key: str, suffix: str = SUFFIXES[0]) -> str:

@@ -19,7 +19,7 @@ from redis.commands.core import Script
 
 from .locks import ForkSafeLock
 
-NAMES = ("save", "load", "load_touch", "list", "lg_read", "lg_write", "delete_if", "touch")
+NAMES = ("save", "load", "load_touch", "list", "lg_read", "lg_write", "delete_if", "touch", "lg_copy")
 #: Most checkpoints one call removes: ``save.lua``'s ``TRIM`` and ``lg_write.lua``'s
 #: (a LangGraph checkpoint costs about 3x more to remove). Both keep a call near
 #: 5 ms of server time; callers that must remove more call again.
@@ -36,6 +36,7 @@ class Scripts(NamedTuple):
     lg_write: Script
     delete_if: Script
     touch: Script
+    lg_copy: Script
     retain: Script  # save.lua again, flagged allow-oom: see freeing_source()
     lg_remove: Script  # lg_write.lua again, flagged allow-oom: see freeing_source()
 

@@ -89,6 +89,13 @@ def test_the_langgraph_saver_waits_for_replicas_too(
     assert len(list(saver.list({"configurable": {"thread_id": "g"}}))) == 2
     saver.prune(["g"])
     assert len(list(on_replica.list({"configurable": {"thread_id": "g"}}))) == 1
+    saver.copy_thread("g", "h")  # pages go unacknowledged; the commit behind them waits
+    assert len(list(on_replica.list({"configurable": {"thread_id": "h"}}))) == 1
+    sleeper = sleeping(replica.port, 1.5)
+    with pytest.raises(ReplicationError) as err:
+        saver.copy_thread("g", "h2")
+    sleeper.join()
+    assert err.value.operation == "copy_thread" and err.value.thread_id == "h2"
     saver.close()
     on_replica.close()
 

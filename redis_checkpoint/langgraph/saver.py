@@ -38,6 +38,7 @@ from ..errors import ReplicationError, check_int
 from ..records import decode_id
 from ..scripts import LG_TRIM
 from ..store import RedisCheckpointer
+from . import copying
 from .aio import AsyncMethods
 from .compat import ConnStringMethods, target
 from .delta import delta_link, history
@@ -193,11 +194,10 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
                 self._write("remove", thread_id, *doomed[start:start + LG_TRIM])
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        # one read script: a put on the source meanwhile is in the copy whole or not at all
-        fields, index, writes = self._read("copy_thread", source_thread_id, "dump")
-        if not fields:
-            return
-        self._write("copy", target_thread_id, len(fields) // 2, len(index), *fields, *index, *writes)
+        # a snapshot of the source, then pages into the target's slot (copying.py)
+        source = _keys.validate_thread_id(_thread_text(source_thread_id), "source_thread_id")
+        target = _keys.validate_thread_id(_thread_text(target_thread_id), "target_thread_id")
+        copying.copy_thread(self.checkpointer, source, target)
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         if strategy not in ("keep_latest", "delete"):

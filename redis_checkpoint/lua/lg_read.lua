@@ -12,14 +12,12 @@
 --                  (lg_write.lua's chains()), as far as its own link's depth and at
 --                  most ARGV[4] of them; a checkpoint put without a link ends the walk
 --         "namespaces": no more arguments
---         "dump": no more arguments (copy_thread: the whole thread, read at one instant)
 -- Returns, for "get", "chain" and "list", a flat array: the number of index members read
 -- and the id of the last one ("" if none), so the client knows whether more
 -- remain even when a member has no record; then, per checkpoint:
 --   id, record, n, field1, blob1, ... fieldn, blobn, k, write1, ..., writek
 -- (missing blobs are left out; a blob already in this reply, for an earlier
--- checkpoint, is sent as the integer 0); for "namespaces" the list of namespaces; for
--- "dump" {hash fields and values, flat; index members; writes members}.
+-- checkpoint, is sent as the integer 0); for "namespaces" the list of namespaces.
 local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
 local mode = ARGV[1]
 
@@ -34,10 +32,6 @@ if mode == 'namespaces' then
     out[#out + 1] = ns
     from = '(' .. ns .. '\0\255'
   end
-end
-
-if mode == 'dump' then
-  return {redis.call('HGETALL', data), redis.call('ZRANGE', index, 0, -1), redis.call('ZRANGE', writes, 0, -1)}
 end
 
 local ns = ARGV[2]

@@ -14,9 +14,6 @@
 -- "remove": ARGV[4..] checkpoint members to delete with their writes.
 -- "keep_latest": keep only the newest checkpoint of every namespace (and its delta
 --           chain), removing at most TRIM (below): the caller calls again while TRIM went.
--- "copy":   ARGV[4] n, ARGV[5] m, then n field, value pairs for the hash, m index
---           members, then writes members: this thread becomes a copy of a thread
---           read by lg_read.lua's "dump".
 -- Returns the number of checkpoints removed (0 for other operations).
 local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
 local op = ARGV[1]
@@ -167,15 +164,6 @@ elseif op == 'keep_latest' then
     local ns = string.sub(first, 1, string.find(first, '\0', 1, true) - 1)
     removed = removed + trim(ns, 1, TRIM - removed)
     from = '(' .. ns .. '\0\255'
-  end
-elseif op == 'copy' then
-  redis.call('UNLINK', data, index, writes)  -- a large old target is freed off the main thread
-  local n, m = tonumber(ARGV[4]), tonumber(ARGV[5])
-  for i = 6, 5 + 2 * n, 2 do
-    redis.call('HSET', data, ARGV[i], ARGV[i + 1])
-  end
-  for i = 6 + 2 * n, #ARGV do
-    redis.call('ZADD', i < 6 + 2 * n + m and index or writes, 0, ARGV[i])
   end
 else
   return redis.error_reply('ERR unknown operation ' .. tostring(op))
