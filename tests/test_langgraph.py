@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import uuid
-from typing import Any, List
+from typing import Any, List, Tuple
 
 import fakeredis
 import pytest
@@ -212,11 +212,11 @@ def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() 
     removed = []
     original = saver._write
 
-    def counted(op: str, *args: Any) -> int:
-        n = original(op, *args)
+    def counted(op: str, *args: Any) -> Any:
+        reply = original(op, *args)
         if op in ("keep_latest", "remove"):
-            removed.append(n)
-        return n
+            removed.append(reply[0] if op == "keep_latest" else reply)
+        return reply
 
     saver._write = counted  # type: ignore[method-assign]
     saver.prune(["u"])
@@ -226,6 +226,47 @@ def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() 
     put_steps(saver, "v", {"n": 1}, steps=LG_TRIM + 5, metadata={"run_id": "r1"})
     saver.delete_for_runs(["r1"])
     assert removed == [LG_TRIM, 5] and count("v") == 0
+
+
+def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call() -> None:
+    """A subgraph's namespace names its task, so a long thread may hold thousands.
+    Before, ``list`` read every namespace in one call before its first tuple (25 ms
+    for 10,000), and each ``prune`` call visited them all (39 ms)."""
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    client = fakeredis.FakeRedis()
+    saver = RedisSaver(client)
+    spaces = [f"child:{i:04d}" for i in range(1234)]
+    for i, ns in enumerate(spaces):
+        for step in range(2 if i % 100 == 0 else 1):  # a few namespaces have an old checkpoint
+            ckpt = empty_checkpoint()
+            ckpt["id"] = f"{step}-{ns}"
+            saver.put({"configurable": {"thread_id": "t", "checkpoint_ns": ns}}, ckpt, {}, {})
+    calls: List[Tuple[str, Any]] = []
+    read, write = saver._read, saver._write
+
+    def spy_read(op: str, thread_id: str, *args: Any) -> Any:
+        calls.append((args[0], args[1:]))
+        return read(op, thread_id, *args)
+
+    def spy_write(op: str, thread_id: str, *args: Any) -> Any:
+        reply = write(op, thread_id, *args)
+        calls.append((op, reply))
+        return reply
+
+    saver._read, saver._write = spy_read, spy_write  # type: ignore[method-assign]
+    first = list(saver.list({"configurable": {"thread_id": "t"}}, limit=3))
+    assert [t.config["configurable"]["checkpoint_ns"] for t in first] == [spaces[0], spaces[0], spaces[1]]
+    assert [a for op, a in calls if op == "namespaces"] == [("", saver_module.NS_PAGE)]
+    everything = list(saver.list({"configurable": {"thread_id": "t"}}))
+    assert len(everything) == 1234 + 13
+    pages = [a for op, a in calls if op == "namespaces"][1:]
+    assert len(pages) == 13 and pages[1] == (">" + spaces[saver_module.NS_PAGE - 1], saver_module.NS_PAGE)
+    calls.clear()
+    saver.prune(["t"])
+    assert [reply[0] for _op, reply in calls] == [5, 5, 3]  # 500 namespaces per call
+    assert [reply[1] for _op, reply in calls] == [b">" + spaces[n].encode() for n in (500, 1000)] + [b""]
+    assert len(list(saver.list({"configurable": {"thread_id": "t"}}))) == 1234
 
 
 def test_retention_and_prune_keep_what_delta_channels_are_rebuilt_from(client: Any, prefix: str) -> None:

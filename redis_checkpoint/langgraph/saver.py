@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
     from langgraph.checkpoint.base import DeltaChannelHistory
 
 PAGE = 100
+NS_PAGE = 100  # namespaces read per call (lg_read.lua's "namespaces")
 _REMOVALS = ("keep_latest", "remove")  # lg_write.lua operations that only delete
 _IDX_OFFSET = 10**9  # write indexes may be negative (WRITES_IDX_MAP): offset, then pad
 
@@ -122,15 +123,15 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         cp = self.checkpointer
         return cp._run(op, thread_id, cp._scripts.lg_read, self._keys(thread_id), args)
 
-    def _write(self, op: str, thread_id: str, *args: Any) -> int:
+    def _write(self, op: str, thread_id: str, *args: Any) -> Any:
         cp = self.checkpointer
         head = (op, cp._ttl_ms, "1" if cp._min_replicas else "")
         # removals free memory: their copy of the script runs over maxmemory (scripts.freeing_source)
         script = cp._scripts.lg_remove if op in _REMOVALS else cp._scripts.lg_write
-        removed, acked = cp._write(op, thread_id, script, self._keys(thread_id), head + args)
+        reply, acked = cp._write(op, thread_id, script, self._keys(thread_id), head + args)
         if acked < cp._min_replicas:
             raise ReplicationError(None, acked, cp._min_replicas, thread_id=thread_id, operation=op)
-        return int(removed)
+        return reply
 
     # -- writes --------------------------------------------------------------
 
@@ -206,8 +207,11 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
             if strategy == "delete":
                 self.delete_thread(thread_id)
             else:  # each call removes at most LG_TRIM, so Redis serves others in between
-                while self._write("keep_latest", thread_id) >= LG_TRIM:
-                    pass
+                resume = ""
+                while True:  # and visits at most 500 namespaces (lg_write.lua's NS_STEP)
+                    _removed, resume = self._write("keep_latest", thread_id, resume)
+                    if not resume:
+                        break
 
     def get_next_version(self, current: Optional[str], channel: None = None) -> str:
         """Zero-padded counter plus a random fraction, so versions sort as text."""
@@ -280,9 +284,15 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
                 if limit is not None and count >= limit:
                     return
 
-    def _namespaces(self, thread_id: str) -> List[str]:
-        reply = self._read("list", thread_id, "namespaces")
-        return [n.decode() for n in reply]
+    def _namespaces(self, thread_id: str) -> Iterator[str]:
+        """The thread's namespaces in order, NS_PAGE per call: there may be thousands."""
+        after = ""
+        while True:
+            page = [n.decode() for n in self._read("list", thread_id, "namespaces", after, NS_PAGE)]
+            yield from page
+            if len(page) < NS_PAGE:
+                return
+            after = ">" + page[-1]
 
     def _tuples(self, thread_id: str, ns: Optional[str], before: Optional[str],
                 with_values: bool, page_size: int = PAGE) -> Iterator[CheckpointTuple]:

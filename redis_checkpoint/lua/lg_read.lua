@@ -11,7 +11,9 @@
 --         "chain": as "get", then the checkpoint's ancestors through its delta links
 --                  (lg_write.lua's chains()), as far as its own link's depth and at
 --                  most ARGV[4] of them; a checkpoint put without a link ends the walk
---         "namespaces": no more arguments
+--         "namespaces": ARGV[2] "" to start with the first namespace, or ">" and the
+--                 namespace to start after; ARGV[3] most namespaces to return (a
+--                 subgraph's namespace names its task, so a thread may have thousands)
 -- Returns, for "get", "chain" and "list", a flat array: the number of index members read
 -- and the id of the last one ("" if none), so the client knows whether more
 -- remain even when a member has no record; then, per checkpoint:
@@ -22,16 +24,17 @@ local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
 local mode = ARGV[1]
 
 if mode == 'namespaces' then
-  local out, from = {}, '-'
-  while true do
+  local out, from = {}, ARGV[2] == '' and '-' or '(' .. string.sub(ARGV[2], 2) .. '\0\255'
+  while #out < tonumber(ARGV[3]) do
     local first = redis.call('ZRANGEBYLEX', index, from, '+', 'LIMIT', 0, 1)[1]
     if not first then
-      return out
+      break
     end
     local ns = string.sub(first, 1, string.find(first, '\0', 1, true) - 1)
     out[#out + 1] = ns
     from = '(' .. ns .. '\0\255'
   end
+  return out
 end
 
 local ns = ARGV[2]
