@@ -24,7 +24,7 @@ local op = ARGV[1]
 -- of server time, where 20,000 took 0.43 s in one call and blocked every other
 -- client. A longer backlog goes over the next puts. scripts.LG_TRIM holds the same number.
 local TRIM = 250
--- Most namespaces one "keep_latest" visits: about 4 µs each with nothing to remove,
+-- Most namespaces one "keep_latest" visits: about 6 µs each with nothing to remove,
 -- where 10,000 (a subgraph run per step: a namespace per task) took 39 ms in one call.
 local NS_STEP = 500
 
