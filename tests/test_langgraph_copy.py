@@ -147,3 +147,14 @@ def test_a_lost_commit_reply_is_replayed_harmlessly(
     assert leftovers(admin, prefix) == []
     saver.checkpointer.close()
     admin.close()
+
+
+def test_a_bad_thread_id_names_its_argument_and_writes_nothing(client: Any, prefix: str) -> None:
+    saver = RedisSaver(client, key_prefix=prefix)
+    fill(saver, "t", 2)
+    with pytest.raises(ValueError, match="target_thread_id"):
+        saver.copy_thread("t", "")
+    with pytest.raises(TypeError, match="source_thread_id"):
+        saver.copy_thread(None, "u")  # type: ignore[arg-type]
+    assert list(scan_keys(client, f"{prefix}:*")) and not list(scan_keys(client, f"{prefix}:{{u}}*"))
+    assert leftovers(client, prefix) == []
