@@ -1,4 +1,4 @@
-"""``copy_thread`` in calls of bounded size (``lua/lg_copy.lua``).
+"""``copy_thread`` in pages, never the whole thread through Lua (``lua/lg_copy.lua``).
 
 1. "snapshot": one call copies the source's three keys inside the source's slot,
    under keys of this copy (``keys.copy_keys``), so a ``put`` on the source

@@ -1,5 +1,5 @@
 #!lua
--- copy_thread in calls of bounded size (flags: may write, refused under OOM).
+-- copy_thread in pages (flags: may write, refused under OOM).
 -- A LangGraph thread (three keys, layout in lg_read.lua) is copied through keys of
 -- the copy's own: "snapshot" copies the source inside its slot, the client reads
 -- that in pages and "stage"s each page into keys in the target's slot, and
