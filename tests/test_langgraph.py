@@ -212,11 +212,11 @@ def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() 
     removed = []
     original = saver._write
 
-    def counted(op: str, *args: Any) -> Any:
-        reply = original(op, *args)
+    def counted(op: str, *args: Any) -> int:
+        n = original(op, *args)
         if op in ("keep_latest", "remove"):
-            removed.append(reply[0] if op == "keep_latest" else reply)
-        return reply
+            removed.append(n)
+        return n
 
     saver._write = counted  # type: ignore[method-assign]
     saver.prune(["u"])
@@ -231,7 +231,8 @@ def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() 
 def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call() -> None:
     """A subgraph's namespace names its task, so a long thread may hold thousands.
     Before, ``list`` read every namespace in one call before its first tuple (25 ms
-    for 10,000), and each ``prune`` call visited them all (39 ms)."""
+    for 10,000), and each ``prune`` call visited them all (39 ms). Both now go a page
+    of namespaces per call."""
     from langgraph.checkpoint.base import empty_checkpoint
 
     client = fakeredis.FakeRedis()
@@ -249,10 +250,10 @@ def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call()
         calls.append((args[0], args[1:]))
         return read(op, thread_id, *args)
 
-    def spy_write(op: str, thread_id: str, *args: Any) -> Any:
-        reply = write(op, thread_id, *args)
-        calls.append((op, reply))
-        return reply
+    def spy_write(op: str, thread_id: str, *args: Any) -> int:
+        removed = write(op, thread_id, *args)
+        calls.append((op, (args, removed)))
+        return removed
 
     saver._read, saver._write = spy_read, spy_write  # type: ignore[method-assign]
     first = list(saver.list({"configurable": {"thread_id": "t"}}, limit=3))
@@ -264,8 +265,11 @@ def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call()
     assert len(pages) == 13 and pages[1] == (">" + spaces[saver_module.NS_PAGE - 1], saver_module.NS_PAGE)
     calls.clear()
     saver.prune(["t"])
-    assert [reply[0] for _op, reply in calls] == [5, 5, 3]  # 500 namespaces per call
-    assert [reply[1] for _op, reply in calls] == [b">" + spaces[n].encode() for n in (500, 1000)] + [b""]
+    page = saver_module.NS_PAGE
+    assert [op for op, _ in calls] == ["namespaces", "keep_latest"] * 13  # a page read, then pruned
+    pruned = [a for op, a in calls if op == "keep_latest"]
+    assert [list(names) for names, _ in pruned] == [spaces[i:i + page] for i in range(0, 1234, page)]
+    assert [removed for _, removed in pruned] == [1] * 13
     assert len(list(saver.list({"configurable": {"thread_id": "t"}}))) == 1234
 
 

@@ -16,6 +16,7 @@ and compressed by our codec.
 """
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -123,15 +124,15 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         cp = self.checkpointer
         return cp._run(op, thread_id, cp._scripts.lg_read, self._keys(thread_id), args)
 
-    def _write(self, op: str, thread_id: str, *args: Any) -> Any:
+    def _write(self, op: str, thread_id: str, *args: Any) -> int:
         cp = self.checkpointer
         head = (op, cp._ttl_ms, "1" if cp._min_replicas else "")
         # removals free memory: their copy of the script runs over maxmemory (scripts.freeing_source)
         script = cp._scripts.lg_remove if op in _REMOVALS else cp._scripts.lg_write
-        reply, acked = cp._write(op, thread_id, script, self._keys(thread_id), head + args)
+        removed, acked = cp._write(op, thread_id, script, self._keys(thread_id), head + args)
         if acked < cp._min_replicas:
             raise ReplicationError(None, acked, cp._min_replicas, thread_id=thread_id, operation=op)
-        return reply
+        return int(removed)
 
     # -- writes --------------------------------------------------------------
 
@@ -206,12 +207,10 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         for thread_id in thread_ids:
             if strategy == "delete":
                 self.delete_thread(thread_id)
-            else:  # each call removes at most LG_TRIM, so Redis serves others in between
-                resume = ""
-                while True:  # and visits at most 500 namespaces (lg_write.lua's NS_STEP)
-                    _removed, resume = self._write("keep_latest", thread_id, resume)
-                    if not resume:
-                        break
+            else:  # a call takes one page of namespaces and removes at most LG_TRIM,
+                for page in self._namespace_pages(thread_id):  # so Redis serves others in between
+                    while self._write("keep_latest", thread_id, *page) >= LG_TRIM:
+                        pass
 
     def get_next_version(self, current: Optional[str], channel: None = None) -> str:
         """Zero-padded counter plus a random fraction, so versions sort as text."""
@@ -284,12 +283,13 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
                 if limit is not None and count >= limit:
                     return
 
-    def _namespaces(self, thread_id: str) -> Iterator[str]:
+    def _namespace_pages(self, thread_id: str) -> Iterator[List[str]]:
         """The thread's namespaces in order, NS_PAGE per call: there may be thousands."""
         after = ""
         while True:
             page = [n.decode() for n in self._read("list", thread_id, "namespaces", after, NS_PAGE)]
-            yield from page
+            if page:
+                yield page
             if len(page) < NS_PAGE:
                 return
             after = ">" + page[-1]
@@ -297,7 +297,8 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
     def _tuples(self, thread_id: str, ns: Optional[str], before: Optional[str],
                 with_values: bool, page_size: int = PAGE) -> Iterator[CheckpointTuple]:
         """Checkpoints of a thread, newest id first per namespace, a page per call."""
-        for name in ([ns] if ns is not None else self._namespaces(thread_id)):
+        names = [ns] if ns is not None else itertools.chain.from_iterable(self._namespace_pages(thread_id))
+        for name in names:
             cursor = before or ""
             while True:
                 reply = self._read("list", thread_id, "list", name, cursor, page_size,

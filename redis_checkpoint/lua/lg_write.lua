@@ -12,21 +12,16 @@
 --           replace an existing write): regular writes are never replaced, so a
 --           retried task cannot change what it wrote.
 -- "remove": ARGV[4..] checkpoint members to delete with their writes.
--- "keep_latest": keep only the newest checkpoint of every namespace (and its delta
---           chain). ARGV[4] "" to start with the first namespace, or ">" and the
---           namespace to start with. One call visits at most NS_STEP namespaces and
---           removes at most TRIM checkpoints (below), then returns {removed, where the
---           next call starts ("" when every namespace was done)}.
--- Returns the number of checkpoints removed (0 for "writes"), or for "keep_latest" the pair above.
+-- "keep_latest": ARGV[4..] namespaces (a page of lg_read.lua's "namespaces"): keep
+--           only the newest checkpoint of each (and its delta chain), removing at most
+--           TRIM (below): the caller calls again with the same page while TRIM went.
+-- Returns the number of checkpoints removed (0 for other operations).
 local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
 local op = ARGV[1]
 -- Most checkpoints removed by one "put" (retention) or "keep_latest": about 5 ms
 -- of server time, where 20,000 took 0.43 s in one call and blocked every other
 -- client. A longer backlog goes over the next puts. scripts.LG_TRIM holds the same number.
 local TRIM = 250
--- Most namespaces one "keep_latest" visits: about 6 µs each with nothing to remove,
--- where 10,000 (a subgraph run per step: a namespace per task) took 39 ms in one call.
-local NS_STEP = 500
 
 local function release(fields_text)
   for field in string.gmatch(fields_text or '', '[^\n]+') do
@@ -125,7 +120,7 @@ local function trim(ns, keep, budget)
   return count
 end
 
-local removed, reply = 0, nil
+local removed = 0
 if op == 'put' then
   local member = ARGV[4]
   local ns = string.sub(member, 1, string.find(member, '\0', 1, true) - 1)
@@ -161,27 +156,12 @@ elseif op == 'remove' then
     removed = removed + remove(ARGV[i])
   end
 elseif op == 'keep_latest' then
-  local from, visits = ARGV[4] == '' and '-' or '[' .. string.sub(ARGV[4], 2) .. '\0', 0
-  local resume = ''
-  while true do
-    local first = redis.call('ZRANGEBYLEX', index, from, '+', 'LIMIT', 0, 1)[1]
-    if not first then
-      break
-    end
-    local ns = string.sub(first, 1, string.find(first, '\0', 1, true) - 1)
-    if visits >= NS_STEP then
-      resume = '>' .. ns
-      break
-    end
-    removed = removed + trim(ns, 1, TRIM - removed)
-    visits = visits + 1
+  for i = 4, #ARGV do
     if removed >= TRIM then
-      resume = '>' .. ns  -- it may have more to remove: the next call starts with it
       break
     end
-    from = '(' .. ns .. '\0\255'
+    removed = removed + trim(ARGV[i], 1, TRIM - removed)
   end
-  reply = {removed, resume}
 else
   return redis.error_reply('ERR unknown operation ' .. tostring(op))
 end
@@ -196,4 +176,4 @@ else
   redis.call('PERSIST', index)
   redis.call('PERSIST', writes)
 end
-return reply or removed
+return removed
