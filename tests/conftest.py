@@ -60,6 +60,14 @@ def valkey_url(valkey_bin: str) -> Iterator[str]:
         yield server.url
 
 
+@pytest.fixture(params=["redis", pytest.param("valkey", marks=pytest.mark.valkey)])
+def fault_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
+    """A server of this test's own, to break: redis-server, then Valkey."""
+    binary = request.getfixturevalue("valkey_bin") if request.param == "valkey" else None
+    with RedisServer(binary=binary) as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def cluster_servers() -> Iterator[RedisClusterServers]:
     """3 primaries + 3 replicas on loopback, created once per session (per xdist worker)."""

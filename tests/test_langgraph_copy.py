@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 from types import SimpleNamespace
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 import redis
@@ -109,12 +109,6 @@ def test_a_copy_missing_a_page_changes_nothing(redis_url: str, prefix: str, monk
     finally:
         copier.close()
         admin.close()
-
-
-@pytest.fixture
-def fault_server() -> Iterator[RedisServer]:
-    with RedisServer() as server:
-        yield server
 
 
 def test_a_lost_commit_reply_is_replayed_harmlessly(

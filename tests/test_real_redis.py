@@ -94,14 +94,6 @@ def test_noscript_after_script_flush(rcp: RedisCheckpointer, real_client: Any) -
     assert real_client.script_exists(rcp._scripts.save.sha) == [True]
 
 
-@pytest.fixture(params=["redis", pytest.param("valkey", marks=pytest.mark.valkey)])
-def fault_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
-    """A server of this test's own, to break: redis-server, then Valkey."""
-    binary = request.getfixturevalue("valkey_bin") if request.param == "valkey" else None
-    with RedisServer(binary=binary) as server:
-        yield server
-
-
 def test_lost_reply_is_not_saved_twice(fault_server: RedisServer, prefix: str) -> None:
     """DEBUG SLEEP outlasts the socket timeout: redis-py re-sends the save; one entry results."""
     admin = redis.Redis(port=fault_server.port)
