@@ -66,3 +66,36 @@ def test_the_benchmark_entry_point_writes_every_part_of_its_report(tmp_path: "os
     if "skipped" not in report["langgraph"]:
         assert report["langgraph"]["redis-checkpoint"]["bytes_per_checkpoint"] > 0
     assert "x1.00 of raw SET" in text and "server core" in text, text[-2000:]
+
+
+def test_the_latency_relay_passes_every_byte_both_ways() -> None:
+    """``benchmarks.latency``'s relay, with a delay: a large value and a pipeline come back whole."""
+    import redis
+
+    from benchmarks.latency import start_relay
+    from redis_checkpoint.testing import RedisServer
+
+    with RedisServer() as server:
+        proc, port = start_relay(("127.0.0.1", server.port), 0.0001)
+        try:
+            client = redis.Redis(port=port)
+            value = os.urandom(3 << 20)  # several chunks each way
+            assert client.set("big", value) and client.get("big") == value
+            pipe = client.pipeline(transaction=False)
+            for i in range(500):
+                pipe.incr("n")
+            assert pipe.execute() == list(range(1, 501))
+            assert redis.Redis(port=server.port).get("n") == b"500"  # it reached the real server
+            client.close()
+        finally:
+            proc.terminate()
+            proc.join()
+
+
+def test_the_latency_tool_reports_a_row_per_path() -> None:
+    text = run_module("benchmarks.latency", "--rounds", "1", "--size", "1000", "--delays", "direct,0,0.05")
+    rows = [line for line in text.splitlines() if line.startswith(("straight", "relay"))]
+    assert [row.split()[0] for row in rows] == ["straight", "relay,", "relay,"], text
+    assert "relay, 0.05 ms each way" in text
+    for row in rows:
+        assert row.count(" x") == 3, row  # save, load and list(10) against raw
