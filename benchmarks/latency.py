@@ -4,8 +4,8 @@
 several times: once straight to the server, then through a TCP relay in a
 process of its own that holds each chunk for a set delay before passing it on.
 The relay stands in for a network hop, as between an application host and
-ElastiCache. Loopback has no netem on this project's VM, so the relay does the
-delaying. Its delay is a ``time.sleep``, so the real added time depends on the
+ElastiCache. This project's VM has no netem in its kernel, so the relay does
+the delaying. Its delay is a ``time.sleep``, so the real added time depends on the
 OS. The table therefore gives the round trip measured, the p50 of a raw
 ``SET``, beside each row's ratios.
 
@@ -78,15 +78,19 @@ def start_relay(upstream: Tuple[str, int], delay: float) -> Tuple[Any, int]:
 
 
 def run(url: str, delays: Tuple[Optional[float], ...], size: int, rounds: int) -> List[Dict[str, Any]]:
-    """One ``side_by_side`` run per delay; per run the round trip and our ratios to raw."""
+    """One ``side_by_side`` run per delay; per run the round trip and our ratios to raw.
+
+    ``url`` must name a TCP host and port (the relay connects to them).
+    """
     server = redis.Redis.from_url(url)
     host, port = server.connection_pool.connection_kwargs["host"], server.connection_pool.connection_kwargs["port"]
     server.close()
     rows = []
     for delay in delays:
         proc = None
-        client = redis.Redis(host=host, port=port)
-        if delay is not None:
+        if delay is None:
+            client = redis.Redis(host=host, port=port)
+        else:
             proc, relay_port = start_relay((host, port), delay)
             client = redis.Redis(host="127.0.0.1", port=relay_port)
         try:
