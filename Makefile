@@ -27,7 +27,7 @@ test: $(VENV)/.installed
 	$(PY) -m mypy redis_checkpoint tests/typed_usage.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# The oldest versions setup.cfg allows (redis-py, cbor2, python-snappy), in a
+# The oldest versions setup.cfg allows (redis-py, cbor2, python-snappy, cramjam), in a
 # virtualenv of its own: the tests that lean hardest on them (cluster, Sentinel,
 # failover, replicas, lost replies, the contract, the codec, export and import).
 MIN_DEPS ?= 'redis[hiredis]==7.4.0' 'cbor2==6.2.0' 'python-snappy==0.7.0' 'cramjam==2.6.0'

@@ -7,8 +7,11 @@ import subprocess
 import sys
 
 import pytest
+import redis
 
+from benchmarks.latency import start_relay
 from benchmarks.script_cost import BARE, CUTS
+from redis_checkpoint.testing import RedisServer
 
 pytestmark = pytest.mark.redis
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,11 +73,6 @@ def test_the_benchmark_entry_point_writes_every_part_of_its_report(tmp_path: "os
 
 def test_the_latency_relay_passes_every_byte_both_ways() -> None:
     """``benchmarks.latency``'s relay, with a delay: a large value and a pipeline come back whole."""
-    import redis
-
-    from benchmarks.latency import start_relay
-    from redis_checkpoint.testing import RedisServer
-
     with RedisServer() as server:
         proc, port = start_relay(("127.0.0.1", server.port), 0.0001)
         try:
@@ -85,8 +83,9 @@ def test_the_latency_relay_passes_every_byte_both_ways() -> None:
             for i in range(500):
                 pipe.incr("n")
             assert pipe.execute() == list(range(1, 501))
-            assert redis.Redis(port=server.port).get("n") == b"500"  # it reached the real server
             client.close()
+            with redis.Redis(port=server.port) as direct:
+                assert direct.get("n") == b"500"  # it reached the real server
         finally:
             proc.terminate()
             proc.join()
