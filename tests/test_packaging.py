@@ -53,7 +53,7 @@ def _shipped() -> set[str]:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheel built offline from a copy of the tree (the working tree stays clean)."""
     src = tmp_path_factory.mktemp("src")
-    for name in ("setup.cfg", "setup.py", "README.md"):
+    for name in ("setup.cfg", "setup.py", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(PACKAGE, src / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     out = tmp_path_factory.mktemp("dist")
@@ -75,6 +75,9 @@ def test_the_wheel_holds_every_file_of_the_package_and_nothing_else(wheel: Path)
     assert package == _shipped()
     assert {"redis_checkpoint/py.typed", "redis_checkpoint/lua/save.lua"} <= package
     assert not any(n.startswith(("tests/", "benchmarks/", "examples/")) for n in names)
+    # setup.cfg declares MIT, whose terms ask for the notice in every copy
+    (notice,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+    assert zipfile.ZipFile(wheel).read(notice) == (ROOT / "LICENSE").read_bytes()
 
 
 def _core_imports() -> set[str]:
