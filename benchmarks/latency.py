@@ -77,27 +77,24 @@ def start_relay(upstream: Tuple[str, int], delay: float) -> Tuple[Any, int]:
     return proc, port
 
 
-def run(url: str, delays: Tuple[Optional[float], ...], size: int, rounds: int) -> List[Dict[str, Any]]:
+def run(direct: Any, delays: Tuple[Optional[float], ...], size: int, rounds: int) -> List[Dict[str, Any]]:
     """One ``side_by_side`` run per delay; per run the round trip and our ratios to raw.
 
-    ``url`` must name a TCP host and port (the relay connects to them).
+    ``direct`` is a client of the server over TCP: the "straight" row uses it, and
+    each relay connects to its host and port.
     """
-    server = redis.Redis.from_url(url)
-    host, port = server.connection_pool.connection_kwargs["host"], server.connection_pool.connection_kwargs["port"]
-    server.close()
+    upstream = (direct.connection_pool.connection_kwargs["host"], direct.connection_pool.connection_kwargs["port"])
     rows = []
     for delay in delays:
-        proc = None
         if delay is None:
-            client = redis.Redis(host=host, port=port)
+            result = bench_size(direct, size, rounds)
         else:
-            proc, relay_port = start_relay((host, port), delay)
+            proc, relay_port = start_relay(upstream, delay)
             client = redis.Redis(host="127.0.0.1", port=relay_port)
-        try:
-            result = bench_size(client, size, rounds)
-        finally:
-            client.close()
-            if proc is not None:
+            try:
+                result = bench_size(client, size, rounds)
+            finally:
+                client.close()
                 proc.terminate()
                 proc.join()
         row: Dict[str, Any] = {"delay_ms": None if delay is None else delay * 1000,
@@ -126,8 +123,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     delays = tuple(None if d.strip() == "direct" else float(d) / 1000 for d in args.delays.split(","))
     print(f"{args.size} B state, {args.rounds} interleaved rounds; ours against raw redis-py, same server")
     print(f"{'path to Redis':28s} {'SET p50 µs':>8s}  save   load   list(10)")
-    with target(args.url) as (_client, url, _started):
-        run(url, delays, args.size, args.rounds)
+    with target(args.url) as (client, _url, _started):
+        run(client, delays, args.size, args.rounds)
 
 
 if __name__ == "__main__":
