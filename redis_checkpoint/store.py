@@ -276,7 +276,10 @@ class RedisCheckpointer(Checkpointer):
     # -- plumbing ----------------------------------------------------------
 
     def close(self) -> None:
-        """Disconnect the pool if this checkpointer created it (``from_url``)."""
+        """Disconnect the pool if this checkpointer created it (``from_url``).
+
+        A later call opens a new connection, as redis-py's clients do.
+        """
         if self._owns_client:
             self._client.close()  # RedisCluster.close() disconnects every node
             pool = getattr(self._client, "connection_pool", None)

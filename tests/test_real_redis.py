@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Iterator, List
+from typing import Any, Iterator, List, Set
 
 import pytest
 import redis
@@ -55,6 +55,37 @@ def test_the_longest_ttl_reaches_redis_intact(redis_url: str, prefix: str, real_
     for key in cp.keys("t"):
         assert real_client.pttl(key) > MAX_SECONDS * 1000 - 60_000
     cp.close()
+
+
+def test_close_disconnects_only_an_owned_pool_and_a_later_call_reconnects(
+        redis_url: str, prefix: str, real_client: Any) -> None:
+    def open_ids() -> Set[int]:
+        return {int(c["id"]) for c in real_client.client_list()}
+
+    owned = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
+    owned.save("t", {"i": 1})
+    first = owned.client.client_id()
+    assert first in open_ids()
+    owned.close()
+    # the server sees the connection go (the disconnect reaches it asynchronously)
+    wait_until(lambda: first not in open_ids(), 5, "the closed pool's connection to go")
+    # as with redis-py's own clients (and Django's per-request close), a later call
+    # opens a new connection: nothing is lost and nothing is written twice
+    second = owned.save("t", {"i": 2})
+    history = owned.list("t")
+    assert [m.id for m in history][:1] == [second.id] and len(history) == 2
+    assert second.parent_id == history[1].id and owned.load("t").state == {"i": 2}
+    assert owned.client.client_id() != first
+    owned.close()
+
+    client = redis.Redis.from_url(redis_url)
+    given = RedisCheckpointer(client, key_prefix=prefix)
+    given.save("u", 1)
+    mine = client.client_id()
+    given.close()
+    given.with_ttl(60).close()
+    assert mine in open_ids() and client.client_id() == mine
+    client.close()
 
 
 def test_refresh_ttl_on_read_slides_the_expiry(redis_url: str, prefix: str) -> None:
