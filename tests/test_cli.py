@@ -114,7 +114,6 @@ def test_prune_keep_and_older_than(filled: RedisCheckpointer, redis_url: str, pr
     assert filled.load("order-1") is None and filled.load("tmp:1") is not None
 
 
-
 def test_prune_reads_only_what_it_decides_on(redis_url: str, prefix: str, real_client: Any) -> None:
     """Two round trips per thread (count, latest): no MEMORY USAGE, no PTTL, which
     ``threads`` shows but prune never needs: they were three more calls per thread."""

@@ -24,8 +24,8 @@ local data, index, writes = KEYS[1], KEYS[2], KEYS[3]
 local mode = ARGV[1]
 
 if mode == 'namespaces' then
-  local out, from = {}, ARGV[2] == '' and '-' or '(' .. string.sub(ARGV[2], 2) .. '\0\255'
-  while #out < tonumber(ARGV[3]) do
+  local out, from, most = {}, ARGV[2] == '' and '-' or '(' .. string.sub(ARGV[2], 2) .. '\0\255', tonumber(ARGV[3])
+  while #out < most do
     local first = redis.call('ZRANGEBYLEX', index, from, '+', 'LIMIT', 0, 1)[1]
     if not first then
       break
