@@ -32,9 +32,7 @@ from typing import Any, Dict, List, Optional
 import redis
 
 from . import parallel, scaling, side_by_side, target
-
-#: Each operation and its raw redis-py limit (the worker runs have no raw ZREVRANGE).
-RAW_OF = {"save": "raw SET", "load": "raw GET", "list10": "raw ZREVRANGE"}
+from .side_by_side import RAW_OF  # also names the worker runs' operations (no raw ZREVRANGE there)
 
 
 def progress(message: str) -> None:

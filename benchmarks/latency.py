@@ -25,12 +25,10 @@ from typing import Any, Dict, List, Optional, Tuple
 import redis
 
 from . import target
-from .side_by_side import bench_size
+from .side_by_side import OURS_OF, RAW_OF, bench_size
 
 #: Delays (seconds each way) run by default; None is straight to the server.
 DEFAULT_DELAYS: Tuple[Optional[float], ...] = (None, 0.0, 0.0001, 0.00025, 0.0005)
-#: The row of each group that everything else in it is compared with, and ours.
-PAIRS = {"save": ("raw SET", "save"), "load": ("raw GET", "load"), "list10": ("raw ZREVRANGE", "list")}
 
 
 def _pump(src: socket.socket, dst: socket.socket, delay: float) -> None:
@@ -99,8 +97,8 @@ def run(direct: Any, delays: Tuple[Optional[float], ...], size: int, rounds: int
                 proc.join()
         row: Dict[str, Any] = {"delay_ms": None if delay is None else delay * 1000,
                                "round_trip_us": result["save"]["raw SET"]["p50_us"]}
-        for group, (raw, ours) in PAIRS.items():
-            row[group] = result[group][ours]["ops_per_s"] / result[group][raw]["ops_per_s"]
+        for group, raw in RAW_OF.items():
+            row[group] = result[group][OURS_OF[group]]["ops_per_s"] / result[group][raw]["ops_per_s"]
         rows.append(row)
         print(_line(row), flush=True)
     return rows

@@ -26,6 +26,10 @@ THREADS = 50  # threads per size, each with history to list from the start
 #: no history; the floor under save.lua and list.lua.
 FLOOR_SAVE = "#!lua\nreturn redis.call('HSET', KEYS[1], 'state', ARGV[1])"
 FLOOR_LIST = "#!lua flags=no-writes\nreturn redis.call('ZREVRANGE', KEYS[1], 0, 9)"
+#: Per group of ``bench_size``'s result: the raw redis-py row that is its limit,
+#: and the checkpointer's own row.
+RAW_OF = {"save": "raw SET", "load": "raw GET", "list10": "raw ZREVRANGE"}
+OURS_OF = {"save": "save", "load": "load", "list10": "list"}
 
 
 def ops_for(size: int) -> int:
