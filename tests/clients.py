@@ -67,11 +67,12 @@ class ConnectionKiller:
     while the ``with`` block runs; :attr:`kills` counts the connections killed.
 
     A storm of a fixed number of saves could end before many kills on a fast or a
-    loaded run (20 where more than 20 were wanted, seen in CI), so a test saves
-    until :attr:`enough` as well as its own count.
+    loaded run (20 where more than 20 were wanted, seen in CI), so a writer saves
+    while :meth:`going`: its own count, then until :attr:`enough`.
     """
 
     WANTED = 20  # more kills than this, or the test proved nothing
+    CAP = 20_000  # most saves per writer: past its own count, but never for ever
 
     def __init__(self, port: int) -> None:
         self._admin = redis.Redis(port=port)
@@ -91,6 +92,11 @@ class ConnectionKiller:
     @property
     def enough(self) -> bool:
         return self.kills > self.WANTED
+
+    def going(self, saves: int, count: int) -> bool:
+        """Whether a writer that made ``saves`` goes on: to its ``count``, then until
+        :attr:`enough`, and never past :attr:`CAP`."""
+        return (saves < count or not self.enough) and saves < self.CAP
 
     def __enter__(self) -> "ConnectionKiller":
         self._thread.start()
