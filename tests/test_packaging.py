@@ -70,14 +70,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_wheel_holds_every_file_of_the_package_and_nothing_else(wheel: Path) -> None:
-    names = set(zipfile.ZipFile(wheel).namelist())
-    package = {n for n in names if ".dist-info/" not in n}
-    assert package == _shipped()
-    assert {"redis_checkpoint/py.typed", "redis_checkpoint/lua/save.lua"} <= package
-    assert not any(n.startswith(("tests/", "benchmarks/", "examples/")) for n in names)
-    # setup.cfg declares MIT, whose terms ask for the notice in every copy
-    (notice,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
-    assert zipfile.ZipFile(wheel).read(notice) == (ROOT / "LICENSE").read_bytes()
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        package = {n for n in names if ".dist-info/" not in n}
+        assert package == _shipped()
+        assert {"redis_checkpoint/py.typed", "redis_checkpoint/lua/save.lua"} <= package
+        assert not any(n.startswith(("tests/", "benchmarks/", "examples/")) for n in names)
+        # setup.cfg declares MIT, whose terms ask for the notice in every copy
+        (notice,) = [n for n in names if n.endswith(".dist-info/licenses/LICENSE")]
+        assert archive.read(notice) == (ROOT / "LICENSE").read_bytes()
 
 
 def _core_imports() -> set[str]:
@@ -114,7 +115,8 @@ def test_the_wheel_requires_every_distribution_the_core_imports(wheel: Path) -> 
 
 def test_the_unpacked_wheel_saves_loads_and_lists(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    zipfile.ZipFile(wheel).extractall(site)
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
     run = subprocess.run(
         [sys.executable, "-c", USE_INSTALLED, str(site)],
         cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
