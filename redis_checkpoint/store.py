@@ -166,6 +166,14 @@ class RedisCheckpointer(Checkpointer):
            returns X's metadata, not a conflict (current is X, not W) and not a
            second entry. Without a client-side id, step 3 would append twice.
         """
+        return self._save(thread_id, state, metadata, expected_id, checkpoint_id)[0]
+
+    def _save(
+        self, thread_id: str, state: Any, metadata: Optional[Mapping[str, Any]], expected_id: Any,
+        checkpoint_id: Optional[str],
+    ) -> Tuple[CheckpointMetadata, bool]:
+        """``save``, and whether the script wrote the checkpoint: False when the id was
+        already stored, which includes a re-sent attempt finding the first one's write."""
         keys = self.keys(thread_id)
         meta, meta_blob = encode_metadata(self._meta_codec, metadata)
         cid = new_id() if checkpoint_id is None else validate_id(checkpoint_id)
@@ -189,7 +197,7 @@ class RedisCheckpointer(Checkpointer):
         saved = CheckpointMetadata(cid, thread_id, parent, created, meta, size)
         if acked < need:
             raise ReplicationError(saved, acked, need)
-        return saved
+        return saved, status == 1
 
     def delete_thread(self, thread_id: str) -> bool:
         keys = self.keys(thread_id)

@@ -182,8 +182,9 @@ def test_export_import_round_trip_from_a_server_to_a_cluster(
     assert out == {"threads": 3, "checkpoints": 7, "file": dump}
     target = ("--prefix", prefix + "x")
     imported = as_json(cli(*target, "--json", "import", dump, url=cluster_servers.url))
-    assert imported == {"threads": 3, "checkpoints": 7}
-    cli(*target, "import", dump, url=cluster_servers.url)  # again: idempotent
+    assert imported == {"threads": 3, "checkpoints": 7, "written": 7}
+    again = cli(*target, "import", dump, url=cluster_servers.url).stdout.decode()  # idempotent
+    assert "7 checkpoints: 0 written, 7 already present" in again
     with RedisCheckpointer.from_url(cluster_servers.url, key_prefix=prefix + "x") as on_cluster:
         for thread in ("order-1", "order-2", "tmp:1"):
             assert [m.id for m in on_cluster.list(thread)] == [m.id for m in filled.list(thread)]

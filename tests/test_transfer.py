@@ -49,11 +49,19 @@ def cp() -> RedisCheckpointer:
 
 def test_import_saves_in_order_under_the_file_ids(cp: RedisCheckpointer) -> None:
     data = export_bytes([GOOD], end=1)
-    assert transfer.import_(cp, io.BytesIO(data), lambda _n: None) == (1, 2)
+    assert transfer.import_(cp, io.BytesIO(data), lambda _n: None) == (1, 2, 2)
     assert [m.id for m in cp.list("a")] == ["a2", "a1"]
     assert cp.load("a", "a1").metadata == {"k": 1}  # type: ignore[union-attr]
-    assert transfer.import_(cp, io.BytesIO(data), lambda _n: None) == (1, 2)  # again: nothing new
+    assert transfer.import_(cp, io.BytesIO(data), lambda _n: None) == (1, 2, 0)  # again: nothing new
     assert len(cp.list("a")) == 2
+
+
+def test_import_counts_only_the_checkpoints_it_wrote(cp: RedisCheckpointer) -> None:
+    cp.save("a", {"n": 1}, checkpoint_id="a1")  # the thread already has the first one
+    data = export_bytes([GOOD], end=1)
+    assert transfer.import_(cp, io.BytesIO(data), lambda _n: None) == (1, 2, 1)
+    assert [m.id for m in cp.list("a")] == ["a2", "a1"]
+    assert cp.load("a", "a1").metadata == {}  # type: ignore[union-attr]  # kept as it was
 
 
 @pytest.mark.parametrize(

@@ -174,11 +174,12 @@ def cmd_import(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
             raise Usage(f"--ttl: {exc}") from None
     with open(args.file, "rb") as source:
         try:
-            threads, checkpoints = transfer.import_(cp, source, transfer.progress_printer("imported"))
+            threads, checkpoints, written = transfer.import_(cp, source, transfer.progress_printer("imported"))
         except transfer.ImportFormatError as exc:
             raise Usage(f"{args.file}: {exc}") from None
-    return Output({"threads": threads, "checkpoints": checkpoints},
-                  f"imported {threads} threads, {checkpoints} checkpoints (ids already present were kept)")
+    return Output({"threads": threads, "checkpoints": checkpoints, "written": written},
+                  f"imported {threads} threads, {checkpoints} checkpoints: {written} written, "
+                  f"{checkpoints - written} already present (kept as they were)")
 
 
 def cmd_stats(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:

@@ -24,6 +24,7 @@ from typing import IO, Any, Callable, Iterator, List, Tuple
 
 import cbor2
 
+from ..base import ANY
 from ..codec import DECODER_LIMITS
 from ..errors import SerializationError
 from ..ids import validate_id
@@ -149,8 +150,14 @@ def _check_savable(cp: RedisCheckpointer, n: int, thread: str, cks: List[Tuple[s
             raise ImportFormatError(f"thread entry {n} ({thread!r:.60}): checkpoint {i}: {exc}") from None
 
 
-def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int], None]) -> Tuple[int, int]:
-    """Save every checkpoint of the file, in order, under its id; returns (threads, checkpoints).
+def import_(
+    cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int], None]
+) -> Tuple[int, int, int]:
+    """Save every checkpoint of the file, in order, under its id.
+
+    Returns (threads, checkpoints, written): the file's threads and checkpoints,
+    and how many of those checkpoints this import wrote. The others were already
+    stored under their ids, or were written by an attempt whose reply was lost.
 
     A file (anything seekable) is read through once first, so one that is cut
     short or malformed anywhere writes nothing. A pipe is checked one thread
@@ -162,13 +169,13 @@ def import_(cp: RedisCheckpointer, source: IO[bytes], on_thread: Callable[[int],
         for n, (thread, cks) in enumerate(_threads(source), 1):
             _check_savable(cp, n, thread, cks)
         source.seek(start)
-    threads = checkpoints = 0
+    threads = checkpoints = written = 0
     for thread, cks in _threads(source):
         if not seekable:  # a pipe: each entry before its first write
             _check_savable(cp, threads + 1, thread, cks)
         for cid, state, metadata in cks:
-            cp.save(thread, state, metadata=metadata, checkpoint_id=cid)
+            written += cp._save(thread, state, metadata, ANY, cid)[1]
             checkpoints += 1
         threads += 1
         on_thread(threads)
-    return threads, checkpoints
+    return threads, checkpoints, written
