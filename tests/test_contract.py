@@ -220,6 +220,8 @@ def test_state_over_max_size_is_refused(make_cp: Callable[..., RedisCheckpointer
         (lambda cp: cp.save("t", 1, metadata={"x": {1: 2}}), SerializationError, "metadata"),  # strict
         (lambda cp: cp.save("t", 1, checkpoint_id=""), ValueError, "checkpoint_id"),
         (lambda cp: cp.save("t", 1, checkpoint_id="a b"), ValueError, "checkpoint_id"),
+        (lambda cp: cp.save("t", 1, checkpoint_id="x" * 129), ValueError, "checkpoint_id is 129 char"),
+        (lambda cp: cp.list("t", before="x" * 5000), ValueError, "before is 5000 char"),
         (lambda cp: cp.save("t", 1, checkpoint_id=7), TypeError, "checkpoint_id"),
         (lambda cp: cp.save("t", 1, expected_id=7), TypeError, "expected_id"),
         (lambda cp: cp.save("t", 1, expected_id="x\n"), ValueError, "expected_id"),
