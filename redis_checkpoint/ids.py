@@ -19,7 +19,8 @@ from .locks import ForkSafeLock
 
 MAX_ID_LENGTH = 128
 # Visible ASCII only: ids are embedded in metadata records and CLI output.
-_VALID_ID = re.compile(r"[\x21-\x7e]{1,%d}\Z" % MAX_ID_LENGTH)
+# The length (at most MAX_ID_LENGTH) is checked first, in validate_id.
+_VALID_ID = re.compile(r"[\x21-\x7e]+\Z")
 
 _lock = ForkSafeLock()
 _last_ms = 0
