@@ -15,6 +15,7 @@ import os
 import re
 import time
 
+from .errors import check_str
 from .locks import ForkSafeLock
 
 MAX_ID_LENGTH = 128
@@ -47,12 +48,7 @@ def new_id() -> str:
 
 
 def validate_id(checkpoint_id: object, name: str = "checkpoint_id") -> str:
-    if not isinstance(checkpoint_id, str):
-        raise TypeError(f"{name} must be a str, not {type(checkpoint_id).__name__}")
-    if len(checkpoint_id) > MAX_ID_LENGTH:  # say how long, as thread ids do, not the whole text
-        raise ValueError(f"{name} is {len(checkpoint_id)} characters long; the limit is {MAX_ID_LENGTH}")
-    if not _VALID_ID.match(checkpoint_id):
-        raise ValueError(
-            f"{name} must be 1 to {MAX_ID_LENGTH} visible ASCII characters, got {checkpoint_id!r}"
-        )
-    return checkpoint_id
+    text = check_str(name, checkpoint_id, MAX_ID_LENGTH)
+    if not _VALID_ID.match(text):
+        raise ValueError(f"{name} must be 1 to {MAX_ID_LENGTH} visible ASCII characters, got {text!r}")
+    return text

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .errors import check_str
+
 MAX_THREAD_ID_LENGTH = 1024
 
 _ESCAPED = "%{}*?[]\\"
@@ -84,16 +86,11 @@ def _check_utf8(name: str, text: str) -> None:
 
 
 def validate_thread_id(thread_id: object, name: str = "thread_id") -> str:
-    if not isinstance(thread_id, str):
-        raise TypeError(f"{name} must be a str, not {type(thread_id).__name__}")
-    if not thread_id:
+    text = check_str(name, thread_id, MAX_THREAD_ID_LENGTH)
+    if not text:
         raise ValueError(f"{name} must not be empty")
-    if len(thread_id) > MAX_THREAD_ID_LENGTH:
-        raise ValueError(
-            f"{name} is {len(thread_id)} characters long; the limit is {MAX_THREAD_ID_LENGTH}"
-        )
-    _check_utf8(name, thread_id)
-    return thread_id
+    _check_utf8(name, text)
+    return text
 
 
 def escape(thread_id: str) -> str:
