@@ -23,14 +23,15 @@ def check_int(name: str, value: object, minimum: int, optional: bool = False) ->
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
 
 
-def check_str(name: str, value: object, max_length: int) -> str:
-    """``value`` if it is a str of at most ``max_length`` characters, or
-    ``TypeError``/``ValueError`` naming ``name``. A text that is too long is
-    described by its length, never quoted: it may be a whole state passed by mistake.
+def check_str(name: str, value: object, max_length: Optional[int] = None) -> str:
+    """``value`` if it is a str of at most ``max_length`` characters (any length
+    when None), or ``TypeError``/``ValueError`` naming ``name``. A text that is too
+    long is described by its length, never quoted: it may be a whole state passed
+    by mistake.
     """
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-    if len(value) > max_length:
+    if max_length is not None and len(value) > max_length:
         raise ValueError(f"{name} is {len(value)} characters long; the limit is {max_length}")
     return value
 

@@ -68,12 +68,11 @@ class CopyKeys(NamedTuple):
 
 
 def validate_prefix(key_prefix: object) -> str:
-    if not isinstance(key_prefix, str):
-        raise TypeError(f"key_prefix must be a str, not {type(key_prefix).__name__}")
-    if not key_prefix or "{" in key_prefix or "}" in key_prefix:
+    text = check_str("key_prefix", key_prefix)
+    if not text or "{" in text or "}" in text:
         raise ValueError("key_prefix must be a non-empty str without '{' or '}'")
-    _check_utf8("key_prefix", key_prefix)
-    return key_prefix
+    _check_utf8("key_prefix", text)
+    return text
 
 
 def _check_utf8(name: str, text: str) -> None:
