@@ -8,6 +8,8 @@ import json
 import sys
 from typing import Any, Dict, List, Optional
 
+from .side_by_side import OURS_OF, RAW_OF
+
 
 def draw(report: Dict[str, Any], path: str) -> None:
     import matplotlib
@@ -18,13 +20,13 @@ def draw(report: Dict[str, Any], path: str) -> None:
     fig, ((ax_rate, ax_p99), (ax_workers, ax_workers_p99)) = plt.subplots(2, 2, figsize=(13, 9))
     sizes = sorted(report["sizes"], key=int)
     xs = [int(s) for s in sizes]
-    for group, name in (("save", "raw SET"), ("save", "save"), ("load", "raw GET"), ("load", "load"),
-                        ("list10", "raw ZREVRANGE"), ("list10", "list")):
-        rates = [report["sizes"][s][group][name]["ops_per_s"] for s in sizes]
-        p99 = [report["sizes"][s][group][name]["p99_us"] for s in sizes]
-        style = "--" if name.startswith("raw") else "-"
-        ax_rate.plot(xs, rates, style, marker="o", label=name)
-        ax_p99.plot(xs, p99, style, marker="o", label=name)
+    for group, raw in RAW_OF.items():
+        for name in (raw, OURS_OF[group]):
+            rates = [report["sizes"][s][group][name]["ops_per_s"] for s in sizes]
+            p99 = [report["sizes"][s][group][name]["p99_us"] for s in sizes]
+            style = "--" if name == raw else "-"
+            ax_rate.plot(xs, rates, style, marker="o", label=name)
+            ax_p99.plot(xs, p99, style, marker="o", label=name)
     for ax, title in ((ax_rate, "throughput, 1 process (ops/s)"), (ax_p99, "p99 latency, 1 process (µs)")):
         ax.set_xscale("log")
         ax.set_xlabel("state size (bytes of JSON)")
