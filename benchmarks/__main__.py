@@ -1,20 +1,23 @@
-"""``python -m benchmarks`` (``make bench``): redis-checkpoint against raw redis-py, side by side.
+"""``python -m benchmarks`` (``make bench``): redis-checkpoint against the naive redis-py code.
 
     python -m benchmarks [--url URL] [--workers W] [--sizes 1000,10000,100000,1000000]
-                         [--rounds 5] [--seconds 3] [--quick] [--out benchmarks/results]
+                         [--rounds 7] [--seconds 3] [--quick] [--cluster | --no-cluster]
+                         [--out benchmarks/results]
 
-Four parts, all against the same Redis server in one run:
+It opens with the headline: save, load and list against what a user writes by
+hand (``side_by_side``), Redis CPU per save against a raw SET of the same bytes,
+and the LangGraph saver against LangGraph's ``InMemorySaver``. Then, all in one run:
 
-1. one process, each operation interleaved with its raw redis-py equivalent on
-   the same encoded bytes, for every state size; baselines JSON, pickle,
-   compression off; bytes in Redis per checkpoint and compression ratio;
+1. one process, each operation interleaved with the naive code, for every state
+   size; bytes in Redis per checkpoint and compression ratio;
 2. 1 to W worker processes in parallel (10 KB state): aggregate throughput,
    p50/p99, and the server's CPU use, to show where its core saturates;
 3. latency against history length (10, 10 000, 100 000) and thread count
    (1 to 100 000);
-4. LangGraph savers: ours (``redis_checkpoint.langgraph``, when LangGraph is
-   installed) and ``langgraph-checkpoint-redis`` when ``LANGGRAPH_REDIS_URL``
-   names a Redis with its modules.
+4. LangGraph savers: ours and ``langgraph-checkpoint-redis`` when
+   ``LANGGRAPH_REDIS_URL`` names a Redis with its modules;
+5. the headline's ratios on a 3+3 Redis Cluster started for the run (``--no-cluster``
+   skips it; ``--quick`` too, unless ``--cluster`` is given).
 
 Without ``--url`` a throwaway redis-server is started. Nothing here asserts a time.
 Results: ``<out>/latest.json`` and ``<out>/latest.png``.
@@ -32,7 +35,11 @@ from typing import Any, Dict, List, Optional
 import redis
 
 from . import parallel, scaling, side_by_side, target
-from .side_by_side import RAW_OF  # also names the worker runs' operations (no raw ZREVRANGE there)
+from .side_by_side import OURS_OF, RAW_OF
+
+HEADLINE_SIZES = (10000, 100000)
+#: (figure, how to read it from a size's result, target) for the headline table
+TARGETS = {"save": "≥ 0.9 (100 KB: ≥ 0.8)", "load": "≥ 1.0", "list10": "≥ 0.8"}
 
 
 def progress(message: str) -> None:
@@ -47,14 +54,48 @@ def worker_counts(most: int) -> List[int]:
     return counts + [most]
 
 
+def ratio(res: Dict[str, Any], group: str) -> float:
+    """Ours over the naive row of ``group`` (ops/s)."""
+    return float(res[group][OURS_OF[group]]["ops_per_s"] / res[group][RAW_OF[group]]["ops_per_s"])
+
+
+def cpu_ratio(res: Dict[str, Any], raw: str = "raw SET") -> float:
+    """Redis CPU per save over Redis CPU per ``raw`` (a SET of the same bytes)."""
+    return float(res["save"]["save"]["server_us"] / res["save"][raw]["server_us"])
+
+
+def headline(sizes: Dict[str, Any], lg: Dict[str, Any]) -> List[str]:
+    """The headline table, as markdown lines."""
+    shown = [str(s) for s in HEADLINE_SIZES if str(s) in sizes]
+    cols = " | ".join(f"{int(s) // 1000} KB" for s in shown)
+    lines = [f"| figure | {cols} | target |", "| --- |" + " ---: |" * len(shown) + " --- |"]
+    rows = [
+        ("save / naive encode+SET", lambda r: f"x{ratio(r, 'save'):.2f}", TARGETS["save"]),
+        ("load latest / naive GET+decode", lambda r: f"x{ratio(r, 'load'):.2f}", TARGETS["load"]),
+        ("list(limit=10) / bare ZREVRANGE 0 9", lambda r: f"x{ratio(r, 'list10'):.2f}", TARGETS["list10"]),
+        ("Redis CPU per save / per raw SET of the same bytes", lambda r: f"{cpu_ratio(r):.2f}×",
+         "≤ 1.5× (100 KB: ≤ 2.0×)"),
+        ("... / per SET of the same bytes to a new key", lambda r: f"{cpu_ratio(r, 'raw SET, new keys'):.2f}×",
+         "(both keep the bytes)"),
+    ]
+    for name, cell, want in rows:
+        lines.append(f"| {name} | " + " | ".join(cell(sizes[s]) for s in shown) + f" | {want} |")
+    for op in ("put", "get_tuple"):
+        if op in lg:
+            r = lg[op]["RedisSaver"]["ops_per_s"] / lg[op]["InMemorySaver"]["ops_per_s"]
+            blanks = " | ".join(["x%.2f" % r] + [""] * (len(shown) - 1))
+            lines.append(f"| LangGraph `{op}` / `InMemorySaver.{op}` (10 KB) | {blanks} | ≥ 0.5 |")
+    return lines
+
+
 def print_size(size: str, res: Dict[str, Any]) -> None:
     print(f"\n## state ~{size} B of JSON: CBOR {res['cbor_bytes']} B, stored {res['stored_bytes']} B "
           f"(compression x{res['compression_ratio']:.2f}), {res['ops_per_round']} calls per round")
     for group, base in RAW_OF.items():
         for name, m in res[group].items():
-            ratio = m["ops_per_s"] / res[group][base]["ops_per_s"]
+            r = m["ops_per_s"] / res[group][base]["ops_per_s"]
             print(f"  {group:6s} {name:24s} {m['ops_per_s']:8.0f} ops/s  p50 {m['p50_us']:8.0f} µs  "
-                  f"p99 {m['p99_us']:8.0f} µs  x{ratio:.2f} of {base}")
+                  f"p99 {m['p99_us']:8.0f} µs  Redis {m['server_us']:6.1f} µs/op  x{r:.2f} of {base}")
     mem = res["memory"]
     print(f"  memory per checkpoint {mem['checkpoint_bytes']:.0f} B vs raw SET {mem['raw_set_bytes']:.0f} B "
           f"(x{mem['ratio']:.2f}); MEMORY USAGE {mem['memory_usage_checkpoint']:.0f} B vs "
@@ -63,7 +104,7 @@ def print_size(size: str, res: Dict[str, Any]) -> None:
 
 def print_saturation(workers: Dict[str, List[Dict[str, Any]]]) -> None:
     """Per operation: the best aggregate throughput, and whether the server's core saturated."""
-    for op, raw in RAW_OF.items():
+    for op, raw in parallel.RAW_OF.items():
         best = max(workers[op], key=lambda r: r["ops_per_s"])
         saturated = [r["workers"] for r in workers[op] if r["server_cpu"] >= 0.9]
         where = (f"server core saturated from W={saturated[0]}" if saturated
@@ -80,10 +121,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--url", default=os.environ.get("BENCH_REDIS_URL"))
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=3.0, help="per parallel measurement")
     parser.add_argument("--quick", action="store_true", help="small scaling runs (10 and 1000)")
     parser.add_argument("--out", default="benchmarks/results")
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument("--cluster", dest="cluster", action="store_const", const=True, default=None)
+    cluster.add_argument("--no-cluster", dest="cluster", action="store_const", const=False)
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
@@ -101,9 +145,16 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(f"# {report['machine']}; server on {'loopback' if local else 'the given URL'}")
         for size in [int(s) for s in args.sizes.split(",")]:
             progress(f"one process, state of {size} B")
-            res = side_by_side.bench_size(client, size, args.rounds)
-            report["sizes"][str(size)] = res
-            print_size(str(size), res)
+            report["sizes"][str(size)] = side_by_side.bench_size(url, size, args.rounds)
+        from . import langgraph_bench
+
+        progress("LangGraph saver against InMemorySaver")
+        report["langgraph_vs_memory"] = langgraph_bench.versus_memory(url, args.rounds)
+        print(f"\n## Headline: ours against the naive code, same server, {args.rounds} interleaved rounds "
+              "(medians)")
+        print("\n".join(headline(report["sizes"], report["langgraph_vs_memory"])))
+        for size, res in report["sizes"].items():
+            print_size(size, res)
         print(f"\n## {report['workers_size']} B state, 1 to {args.workers} worker processes "
               f"({args.seconds:.0f} s each)")
         for op in parallel.OPERATIONS:
@@ -129,8 +180,6 @@ def main(argv: Optional[List[str]] = None) -> None:
         for r in report["threads"]:
             print(f"  {r['threads']:>7d} threads: save p50 {r['save']['p50_us']:6.0f} µs, "
                   f"load p50 {r['load']['p50_us']:6.0f} µs")
-        from . import langgraph_bench
-
         progress("LangGraph savers")
         report["langgraph"] = langgraph_bench.run(url)
         print("\n## LangGraph savers (10 KB messages channel changing every step, 10 KB static channel)")
@@ -143,6 +192,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         if "langgraph-checkpoint-redis" not in report["langgraph"]:
             print("  langgraph-checkpoint-redis: not measured (set LANGGRAPH_REDIS_URL to a Redis with "
                   "RedisJSON and RediSearch)")
+    if args.cluster or (args.cluster is None and not args.quick):
+        report["cluster"] = cluster_part(args.rounds)
     report["seconds"] = time.monotonic() - started
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "latest.json"), "w") as fh:
@@ -155,6 +206,20 @@ def main(argv: Optional[List[str]] = None) -> None:
     except ImportError:
         chart = "no chart (pip install 'redis-checkpoint[bench]' for matplotlib)"
     print(f"\nwritten to {args.out}/latest.json and {chart}; {report['seconds']:.0f} s in all")
+
+
+def cluster_part(rounds: int) -> Dict[str, Any]:
+    """The headline's ratios at 10 KB on a 3+3 Redis Cluster started for this run."""
+    from redis_checkpoint.testing import RedisClusterServers
+
+    progress("a 3+3 cluster, 10 KB state")
+    with RedisClusterServers() as servers:
+        res = side_by_side.bench_size(servers.url, 10000, rounds, cluster=True)
+    print("\n## Redis Cluster, 3 primaries + 3 replicas on this machine, 10 KB state")
+    for group in RAW_OF:
+        print(f"  {OURS_OF[group]} / {RAW_OF[group]}: x{ratio(res, group):.2f}")
+    print(f"  Redis CPU per save / per raw SET: {cpu_ratio(res):.2f}× (the owning primary's, summed over nodes)")
+    return res
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import redis
 
-from .side_by_side import summary, timed
+from .side_by_side import interleaved, summary, timed
 from .states import conversation
 
 
@@ -60,6 +60,43 @@ def measure(saver: Any, client: Any, steps: int) -> Dict[str, Any]:
         "list10": timed(lambda _i: list(saver.list(latest, limit=10)), 300),
         "bytes_per_checkpoint": grown,
     }
+
+
+def versus_memory(url: str, rounds: int, count: int = 100) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """Ours against LangGraph's ``InMemorySaver`` in the same process, interleaved: ``put``
+    (the agent step above) and ``get_tuple`` of the latest checkpoint."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from redis_checkpoint.langgraph import RedisSaver
+
+    state = conversation(10000)
+    ours = RedisSaver.from_url(url, key_prefix=f"lgvs{uuid.uuid4().hex[:6]}")
+    savers = {"InMemorySaver": InMemorySaver(), "RedisSaver": ours}
+    runs: Dict[str, Any] = {}
+    for name, saver in savers.items():
+        values = {"messages": state["messages"], "documents": conversation(10000, seed=2)["messages"]}
+        runs[name] = {"versions": {}, "values": values, "step": 0,
+                      "config": {"configurable": {"thread_id": "vs", "checkpoint_ns": ""}}}
+
+    def put(name: str) -> Any:
+        saver, run = savers[name], runs[name]
+
+        def step(_i: int) -> None:
+            run["values"]["messages"] = run["values"]["messages"][1:] + run["values"]["messages"][:1]
+            ckpt, new = _checkpoint(saver, run["step"], run["versions"], dict(run["values"]))
+            run["config"] = saver.put(run["config"], ckpt, {"source": "loop", "step": run["step"]}, new)
+            run["step"] += 1
+        return step
+
+    latest = {"configurable": {"thread_id": "vs", "checkpoint_ns": ""}}
+    out = {
+        "put": interleaved({name: put(name) for name in savers}, rounds, count),
+        "get_tuple": interleaved({name: (lambda s: lambda _i: s.get_tuple(latest))(saver)
+                                  for name, saver in savers.items()}, rounds, count),
+    }
+    ours.delete_thread("vs")
+    ours.close()
+    return out
 
 
 def run(url: str, steps: int = 200) -> Dict[str, Any]:

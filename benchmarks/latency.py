@@ -76,23 +76,22 @@ def start_relay(upstream: Tuple[str, int], delay: float) -> Tuple[Any, int]:
 
 
 def run(direct: Any, delays: Tuple[Optional[float], ...], size: int, rounds: int) -> List[Dict[str, Any]]:
-    """One ``side_by_side`` run per delay; per run the round trip and our ratios to raw.
+    """One ``side_by_side`` run per delay; per run the round trip and our ratios to the naive code.
 
-    ``direct`` is a client of the server over TCP: the "straight" row uses it, and
-    each relay connects to its host and port.
+    ``direct`` is a client of the server over TCP: the "straight" row uses its
+    address, and each relay connects to it.
     """
-    upstream = (direct.connection_pool.connection_kwargs["host"], direct.connection_pool.connection_kwargs["port"])
+    kwargs = direct.connection_pool.connection_kwargs
+    upstream = (kwargs["host"], kwargs["port"])
     rows = []
     for delay in delays:
         if delay is None:
-            result = bench_size(direct, size, rounds)
+            result = bench_size(f"redis://{upstream[0]}:{upstream[1]}/{kwargs.get('db', 0)}", size, rounds)
         else:
             proc, relay_port = start_relay(upstream, delay)
-            client = redis.Redis(host="127.0.0.1", port=relay_port)
             try:
-                result = bench_size(client, size, rounds)
+                result = bench_size(f"redis://127.0.0.1:{relay_port}/{kwargs.get('db', 0)}", size, rounds)
             finally:
-                client.close()
                 proc.terminate()
                 proc.join()
         row: Dict[str, Any] = {"delay_ms": None if delay is None else delay * 1000,

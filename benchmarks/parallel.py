@@ -21,6 +21,8 @@ from .states import conversation
 
 fork = multiprocessing.get_context("fork")
 OPERATIONS = ("raw SET", "save", "raw GET", "load", "list10")
+#: Each operation of ours and the raw one beside it (no raw ZREVRANGE runs in parallel).
+RAW_OF = {"save": "raw SET", "load": "raw GET", "list10": "raw ZREVRANGE"}
 
 
 def _worker(url: str, prefix: str, size: int, op: str, seconds: float, barrier: Any, out: Any, n: int) -> None:

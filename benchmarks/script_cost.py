@@ -4,11 +4,11 @@
 
 Runs an empty script with no arguments (the fixed cost of any ``EVALSHA``),
 then ``save.lua`` cut short after each step (the cut returns at once) on a
-thread that already has checkpoints, so every call also moves the superseded
-state aside, as every save but a thread's first does. The time per call is the
-server's own, from ``INFO commandstats``, so the network does not enter it.
-Each step costs the difference from the cut before it. Without ``--url`` a
-throwaway redis-server is started. Nothing here asserts a time.
+thread that already has checkpoints, the state passed as an argument (as for
+states up to ``core.INLINE_MAX`` bytes). The time per call is the server's own,
+from ``INFO commandstats``, so the network does not enter it. Each step costs
+the difference from the cut before it. Without ``--url`` a throwaway
+redis-server is started. Nothing here asserts a time.
 """
 from __future__ import annotations
 
@@ -19,19 +19,22 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.ids import new_id
-from redis_checkpoint.scripts import save_args, source
+from redis_checkpoint.scripts import text
 
 from . import target
 from .states import conversation
 
 #: (step, first line of save.lua *after* it): the script is cut just before that line.
 CUTS: Tuple[Tuple[str, Optional[str]], ...] = (
-    ("start with the arguments", "local id = ARGV[1]"),
-    ("first HMGET", "local known = "),
-    ("TIME and the record", "if cur and got[4] then"),
-    ("HSET", "redis.call('ZADD'"),
-    ("ZADD", "if keep > 0 then"),
-    ("retention check and TTL", None),
+    ("start with the arguments", "local h = redis.call('HMGET'"),
+    ("the head's HMGET", "local ttl, keep, window"),
+    ("options and TIME", "local stored"),
+    ("replay and compare-and-set checks", "if h[4] then"),
+    ("the previous state's home", "local at = sn"),
+    ("the record", "if inline then"),
+    ("the head's HSET and the state's", "redis.call('ZADD', history"),
+    ("the history's ZADD", "if ttl > 0 then"),
+    ("TTL, retention check and reply", None),
 )
 
 
@@ -39,9 +42,10 @@ BARE = "any EVALSHA, no arguments"
 
 
 def cut_scripts() -> List[Tuple[str, str]]:
-    """``(step, script text ending after that step)``: an empty script, then save.lua step by step."""
-    lines = source("save").decode().split("\n")
-    out = [(BARE, "#!lua\nreturn {1, 'cut'}\n")]
+    """``(step, script text ending after that step)``: an empty script, then save.lua step by step.
+    A cut returns a record-like string, as a save returns its record."""
+    lines = text("save").decode().split("\n")
+    out = [(BARE, "#!lua\nreturn 'cut'\n")]
     for step, marker in CUTS:
         if marker is None:
             out.append((step, "\n".join(lines)))
@@ -49,7 +53,7 @@ def cut_scripts() -> List[Tuple[str, str]]:
         at = [n for n, line in enumerate(lines) if line.startswith(marker)]
         if not at:
             raise SystemExit(f"save.lua has no line starting {marker!r}: update CUTS in {__name__}")
-        out.append((step, "\n".join(lines[: at[0]]) + "\nreturn {1, 'cut'}\n"))
+        out.append((step, "\n".join(lines[: at[0]]) + "\nreturn 'cut'\n"))
     return out
 
 
@@ -69,17 +73,21 @@ def measure(client: Any, size: int, calls: int, repeats: int) -> Dict[str, float
     state = conversation(size)
     blob = Codec().encode(state)
     keys = list(cp.keys("t"))
-    scripts = [(step, client.register_script(text)) for step, text in cut_scripts()]
+    options = cp.engine.save_options
+    scripts = [(step, client.register_script(body)) for step, body in cut_scripts()]
     runs: Dict[str, List[float]] = {step: [] for step, _ in scripts}
+
+    def save_args() -> Tuple[Any, ...]:
+        cid = new_id()
+        return (cid, cid, len(blob), "", b"", options, blob)
+
     for _ in range(repeats):
         for step, script in scripts:
-            client.delete(*keys)
-            cp.save("t", state)  # a current checkpoint whose state each call moves aside
-            args: Callable[[], Tuple[Any, ...]] = (
-                tuple if step == BARE else lambda: save_args(new_id(), "", "", blob, b"", 0, 0, False, 0)
-            )
+            cp.delete_thread("t")
+            cp.save("t", state)  # a thread that already has a checkpoint
+            args: Callable[[], Tuple[Any, ...]] = tuple if step == BARE else save_args
             runs[step].append(server_us_per_call(client, script, keys, args, calls))
-    client.delete(*keys)
+    cp.delete_thread("t")
     return {step: statistics.median(values) for step, values in runs.items()}
 
 

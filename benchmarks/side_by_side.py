@@ -1,50 +1,60 @@
-"""One client process: each operation against its raw redis-py equivalent, interleaved.
+"""One client process: each operation against what a user would write by hand, interleaved.
+
+The naive code that does the same job on the same server, with redis-py as a
+user would call it (``redis.Redis.from_url``):
+
+* save: ``r.set(key, snappy.compress(cbor2.dumps(state)))``
+* load: ``cbor2.loads(snappy.decompress(r.get(key)))``
+* list: a bare ``r.zrevrange(history, 0, 9)``, which returns ids only.
 
 Every ratio compares two measurements from the same run, alternating round by
-round which goes first, so machine noise hits both sides alike.
+round which goes first, so machine noise hits both sides alike. Each round also
+reads the server's CPU time (``INFO cpu``), for Redis CPU per operation.
 """
 from __future__ import annotations
 
-import json
-import pickle
 import statistics
 import time
 from typing import Any, Callable, Dict, List
 
+import cbor2
+import redis
 import snappy
 
 from redis_checkpoint import RedisCheckpointer
-from redis_checkpoint.codec import Codec
 from redis_checkpoint.ids import new_id
-from redis_checkpoint.scripts import save_args, scripts_for
 
 from .states import conversation
 
 Op = Callable[[int], Any]
-THREADS = 50  # threads per size, each with history to list from the start
-#: The cheapest atomic write and list a script can make: no checks, no record,
-#: no history; the floor under save.lua and list.lua.
-FLOOR_SAVE = "#!lua\nreturn redis.call('HSET', KEYS[1], 'state', ARGV[1])"
-FLOOR_LIST = "#!lua flags=no-writes\nreturn redis.call('ZREVRANGE', KEYS[1], 0, 9)"
-#: Per group of ``bench_size``'s result: the raw redis-py row that is its limit,
-#: and the checkpointer's own row.
-RAW_OF = {"save": "raw SET", "load": "raw GET", "list10": "raw ZREVRANGE"}
+THREADS = 50  # threads per size, each with a history to list from the start
+#: Per group of ``bench_size``'s result: the naive row that is its limit, and ours.
+RAW_OF = {"save": "naive encode+SET", "load": "naive GET+decode", "list10": "bare ZREVRANGE"}
 OURS_OF = {"save": "save", "load": "load", "list10": "list"}
 
 
 def ops_for(size: int) -> int:
     """Calls per round: fewer for big states, so a default run stays short."""
-    return max(20, min(300, 3_000_000 // max(size, 1)))
+    return max(60, min(300, 6_000_000 // max(size, 1)))
 
 
-def interleaved(ops: Dict[str, Op], rounds: int, count: int) -> Dict[str, Dict[str, float]]:
-    """Run each op ``count`` times per round, alternating the order; ops/s and latencies."""
+def server_cpu(admin: Any) -> float:
+    """The server's CPU seconds so far (``used_cpu_user + used_cpu_sys``)."""
+    info = admin.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def interleaved(ops: Dict[str, Op], rounds: int, count: int, admin: Any = None) -> Dict[str, Dict[str, float]]:
+    """Run each op ``count`` times per round, alternating the order; ops/s, latencies and,
+    with ``admin``, the server's CPU µs per op."""
     per: Dict[str, List[float]] = {name: [] for name in ops}
     lat: Dict[str, List[float]] = {name: [] for name in ops}
+    cpu: Dict[str, List[float]] = {name: [] for name in ops}
     counter = 0
     for r in range(rounds):
         for name in (list(ops) if r % 2 == 0 else list(ops)[::-1]):
             fn = ops[name]
+            before = server_cpu(admin) if admin is not None else 0.0
             start = time.perf_counter()
             for _ in range(count):
                 t0 = time.perf_counter()
@@ -52,7 +62,13 @@ def interleaved(ops: Dict[str, Op], rounds: int, count: int) -> Dict[str, Dict[s
                 lat[name].append(time.perf_counter() - t0)
                 counter += 1
             per[name].append(count / (time.perf_counter() - start))
-    return {name: summary(per[name], lat[name]) for name in ops}
+            if admin is not None:
+                cpu[name].append((server_cpu(admin) - before) / count * 1e6)
+    out = {name: summary(per[name], lat[name]) for name in ops}
+    if admin is not None:
+        for name in ops:
+            out[name]["server_us"] = statistics.median(cpu[name])
+    return out
 
 
 def summary(rates: List[float], latencies: List[float]) -> Dict[str, float]:
@@ -82,39 +98,45 @@ def clear(client: Any, prefix: str, settle: float = 30.0) -> None:
     """Unlink every key under ``prefix``, then wait (at most ``settle`` seconds) until
     Redis has freed them: UNLINK frees big keys in a background thread, which would
     otherwise share the cores with, and shrink the used_memory of, what runs next."""
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        client.unlink(key)
-    deadline = time.monotonic() + settle
-    while client.info("memory").get("lazyfree_pending_objects", 0) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    nodes = client.get_primaries() if isinstance(client, redis.RedisCluster) else [None]
+    for node in nodes:
+        each = client if node is None else node.redis_connection
+        for key in each.scan_iter(match=f"{prefix}*", count=1000):
+            each.unlink(key)
+        deadline = time.monotonic() + settle
+        while each.info("memory").get("lazyfree_pending_objects", 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
-def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
+def bench_size(url: str, size: int, rounds: int, *, cluster: bool = False) -> Dict[str, Any]:
+    """Ours against the naive code for a conversation state of ``size`` bytes of JSON."""
     prefix = f"bench{size}"
-    clear(client, prefix)
+    new_client = (lambda: redis.RedisCluster.from_url(url)) if cluster else (lambda: redis.Redis.from_url(url))
+    naive, admin = new_client(), new_client()
+    clear(admin, prefix)
     count = ops_for(size)
-    cp = RedisCheckpointer(client, key_prefix=prefix)
-    plain = RedisCheckpointer(client, key_prefix=prefix + "plain", compression=None)
+    cp = RedisCheckpointer.from_url(url, key_prefix=prefix, cluster=cluster)
+    plain = RedisCheckpointer.from_url(url, key_prefix=prefix + "plain", compression=None, cluster=cluster)
     state = conversation(size)
-    codec = Codec()
-    blob = codec.encode(state)
+    blob = cp.engine.options.codec.encode(state)
+    naive_blob = snappy.compress(cbor2.dumps(state))
     first_ids = []
     for i in range(THREADS):
         first_ids.append(cp.save(f"t{i}", state).id)
         for _ in range(9):
             cp.save(f"t{i}", state)
-        client.set(f"{prefix}:raw:{i}", blob)
-    history = [cp.keys(f"t{i}").history for i in range(THREADS)]
-    threads = [cp.keys(f"t{i}").thread for i in range(THREADS)]
-    json_blob = json.dumps(state).encode()
+        naive.set(f"{prefix}:naive:{{t{i}}}", naive_blob)
+        naive.set(f"{prefix}:raw:{{t{i}}}", blob)
+        naive.zadd(f"{prefix}:history:{{t{i}}}", {new_id(): n for n in range(20)})
     res: Dict[str, Any] = {
-        "json_bytes": len(json_blob),
-        "cbor_bytes": len(Codec(compression=None).encode(state)),
+        "json_bytes": len(__import__("json").dumps(state).encode()),
+        "cbor_bytes": len(cbor2.dumps(state)),
         "stored_bytes": len(blob),
         "ops_per_round": count,
     }
     res["compression_ratio"] = res["cbor_bytes"] / res["stored_bytes"]
     tid = lambda i: f"t{i % THREADS}"  # noqa: E731
+    key = lambda kind, i: f"{prefix}:{kind}:{{t{i % THREADS}}}"  # noqa: E731
     # threads of their own: compare-and-set against the id this process saved last
     current = {f"c{i}": cp.save(f"c{i}", state).id for i in range(THREADS)}
 
@@ -122,69 +144,56 @@ def bench_size(client: Any, size: int, rounds: int) -> Dict[str, Any]:
         t = f"c{i % THREADS}"
         current[t] = cp.save(t, state, expected_id=current[t]).id
 
-    # Where the gap to raw comes from, one part at a time: encoding alone
-    # ("encode + raw SET"), the atomic script alone (a bare EVALSHA of the bytes
-    # encoded once, with the arguments save.lua's header lists), decoding alone,
-    # load's one command alone, the list script alone. And the floor any atomic
-    # script sets, whatever it does: a script that only stores the bytes (one
-    # HSET), with and without encoding them first, and one that only reads the
-    # ids (one ZREVRANGE).
-    scripts = scripts_for(client)
-    floor_save = client.register_script(FLOOR_SAVE)
-    floor_list = client.register_script(FLOOR_LIST)
-    cp.list("t0", limit=10)  # the saves above loaded save.lua; this loads list.lua
-    bare = [cp.keys(f"e{i}") for i in range(THREADS)]
-
-    def script_only(i: int) -> None:
-        k = bare[i % THREADS]
-        client.evalsha(scripts.save.sha, len(k), *k, *save_args(new_id(), "", "", blob, b"", 0, 0, False, 0))
-
     res["save"] = interleaved({
-        "raw SET": lambda i: client.set(f"{prefix}:new:{i % THREADS}", blob),
-        "encode + raw SET": lambda i: client.set(f"{prefix}:enc:{i % THREADS}", codec.encode(state)),
-        "save script alone": script_only,
-        "one-HSET script": lambda i: floor_save(keys=[bare[i % THREADS].thread], args=[blob]),
-        "encode + one-HSET script": lambda i: floor_save(keys=[bare[i % THREADS].thread], args=[codec.encode(state)]),
+        "naive encode+SET": lambda i: naive.set(key("naive", i), snappy.compress(cbor2.dumps(state))),
+        "raw SET": lambda i: naive.set(key("raw", i), blob),
+        "raw SET, new keys": lambda i: naive.set(f"{prefix}:new:{{t{i % THREADS}}}:{i}", blob),
         "save": lambda i: cp.save(tid(i), state),
         "save (CAS)": lambda i: cas_save(i),
         "save, compression off": lambda i: plain.save(tid(i), state),
-        "JSON+snappy+SET": lambda i: client.set(f"{prefix}:json:{i % THREADS}", snappy.compress(json.dumps(state).encode())),
-        "pickle+snappy+SET": lambda i: client.set(f"{prefix}:pkl:{i % THREADS}", snappy.compress(pickle.dumps(state, 5))),
-    }, rounds, count)
+    }, rounds, count, admin)
     res["load"] = interleaved({
-        "raw GET": lambda i: client.get(f"{prefix}:raw:{i % THREADS}"),
-        "raw GET + decode": lambda i: codec.decode(client.get(f"{prefix}:raw:{i % THREADS}")),
-        "load's HMGET alone": lambda i: client.hmget(threads[i % THREADS], "current", "record", "state"),
+        "naive GET+decode": lambda i: cbor2.loads(snappy.decompress(naive.get(key("naive", i)))),
+        "raw GET": lambda i: naive.get(key("raw", i)),
         "load": lambda i: cp.load(tid(i)),
         "load by id": lambda i: cp.load(tid(i), first_ids[i % THREADS]),
-    }, rounds, count)
+    }, rounds, count, admin)
     res["list10"] = interleaved({
-        "raw ZREVRANGE": lambda i: client.zrevrange(history[i % THREADS], 0, 9),
-        "list script alone": lambda i: client.evalsha(
-            scripts.list.sha, 2, history[i % THREADS], threads[i % THREADS], "", 10),
-        "one-ZREVRANGE script": lambda i: floor_list(keys=[history[i % THREADS]]),
+        "bare ZREVRANGE": lambda i: naive.zrevrange(key("history", i), 0, 9),
         "list": lambda i: cp.list(tid(i), limit=10),
-    }, rounds, count)
-    res["memory"] = memory(client, state, blob, prefix)
-    clear(client, prefix)
+    }, rounds, count, admin)
+    res["memory"] = memory(naive, admin, cp, state, blob, prefix)
+    cp.close()
+    plain.close()
+    clear(admin, prefix)
+    naive.close()
+    admin.close()
     return res
 
 
-def memory(client: Any, state: Any, blob: bytes, prefix: str, n: int = 200) -> Dict[str, float]:
+def memory(client: Any, admin: Any, cp: RedisCheckpointer, state: Any, blob: bytes, prefix: str,
+           n: int = 200) -> Dict[str, float]:
     """Bytes per checkpoint: used_memory growth and MEMORY USAGE, against raw SETs of the blob."""
-    cp = RedisCheckpointer(client, key_prefix=prefix + "mem")
+    mem = RedisCheckpointer(cp.client, key_prefix=prefix + "mem")
+
+    def used() -> int:
+        nodes = admin.get_primaries() if isinstance(admin, redis.RedisCluster) else [None]
+        return sum(int((admin if node is None else node.redis_connection).info("memory")["used_memory"])
+                   for node in nodes)
 
     def grow(fn: Op) -> float:
-        before = client.info("memory")["used_memory"]
+        before = used()
         for i in range(n):
             fn(i)
-        return (client.info("memory")["used_memory"] - before) / n
+        return (used() - before) / n
 
-    raw = grow(lambda i: client.set(f"{prefix}:memraw:{i}", blob))
-    ours = grow(lambda i: cp.save("mem", state))
-    keys = cp.keys("mem")
-    usage = sum(client.memory_usage(k, samples=0) or 0 for k in keys) / n
-    raw_usage = sum(client.memory_usage(f"{prefix}:memraw:{i}", samples=0) or 0 for i in range(n)) / n
+    raw = grow(lambda i: client.set(f"{prefix}:memraw:{{m}}:{i}", blob))
+    ours = grow(lambda i: mem.save("m", state))
+    keys = mem.keys("m")
+    first, end = admin.hmget(keys.head, "s0", "sn")
+    every = (*keys, *keys.segments(first or 0, end or 0))
+    usage = sum(admin.memory_usage(k, samples=0) or 0 for k in every) / n
+    raw_usage = sum(admin.memory_usage(f"{prefix}:memraw:{{m}}:{i}", samples=0) or 0 for i in range(n)) / n
     return {
         "raw_set_bytes": raw, "checkpoint_bytes": ours, "ratio": ours / raw if raw else float("nan"),
         "memory_usage_checkpoint": usage, "memory_usage_raw": raw_usage,

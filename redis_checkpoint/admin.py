@@ -1,17 +1,16 @@
 """Operator views of a checkpointer's data: what the command line shows and changes.
 
-Thin functions over a :class:`RedisCheckpointer` (same key layout, same error
-wrapping); applications use the checkpointer itself.
+Thin functions over a :class:`RedisCheckpointer` and its engine (same key layout,
+same error wrapping); applications use the checkpointer itself.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+from . import core
 from .base import CheckpointMetadata
-from .errors import check_int
 from .ids import validate_id
-from .scripts import TRIM, save_args
 from .store import RedisCheckpointer
 
 
@@ -31,51 +30,54 @@ def thread_info(cp: RedisCheckpointer, thread_id: str) -> Optional[ThreadInfo]:
     count, latest = count_and_latest(cp, thread_id)
     if count == 0:
         return None
-    memory = sum(int(cp._run("info", thread_id, cp.client.memory_usage, k) or 0) for k in cp.keys(thread_id))
+    engine = cp.engine
+    keys = cp.keys(thread_id)
+    first, end = segment_range(cp, thread_id)
+    memory = sum(int(engine.command("info", thread_id, keys.head, "MEMORY", "USAGE", key) or 0)
+                 for key in (*keys, *keys.segments(first, end)))
     return ThreadInfo(thread_id, count, latest, memory, ttl_left(cp, thread_id))
 
 
 def count_and_latest(cp: RedisCheckpointer, thread_id: str) -> Tuple[int, Optional[CheckpointMetadata]]:
     """How many checkpoints the thread has, and its latest (two round trips; ``(0, None)``
     for no thread). What ``prune`` needs of :func:`thread_info`, without its sizes."""
-    # checkpoints score 1 and up; ids kept for replays score below 0 (see save.lua)
-    count = int(cp._run("info", thread_id, cp.client.zcount, cp.keys(thread_id).history, "(0", "+inf"))
-    if count == 0:
+    head = cp.keys(thread_id).head
+    seq, low = cp.engine.command("info", thread_id, head, "HMGET", head, "seq", "lo")
+    if seq is None:
         return 0, None
     latest = cp.list(thread_id, limit=1)
-    return count, (latest[0] if latest else None)
+    return int(seq) - int(low or 1) + 1, (latest[0] if latest else None)
+
+
+def segment_range(cp: RedisCheckpointer, thread_id: str) -> Tuple[int, int]:
+    """The numbers of the thread's sealed segments: ``range(*segment_range(...))``."""
+    head = cp.keys(thread_id).head
+    first, end = cp.engine.command("info", thread_id, head, "HMGET", head, "s0", "sn")
+    return int(first or 0), int(end or 0)
 
 
 def ttl_left(cp: RedisCheckpointer, thread_id: str) -> Optional[float]:
     """Seconds until the thread expires (at least 0.001), or ``None`` if it never does or is gone."""
-    pttl = int(cp._run("info", thread_id, cp.client.pttl, cp.keys(thread_id).thread))
+    head = cp.keys(thread_id).head
+    pttl = int(cp.engine.command("info", thread_id, head, "PTTL", head))
     return max(pttl, 1) / 1000 if pttl >= 0 else None
 
 
 def frame(cp: RedisCheckpointer, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[bytes]:
     """The stored bytes of a checkpoint's state (the codec's frame), undecoded."""
-    found = cp._fetch(thread_id, checkpoint_id)
-    return None if found is None else found[2]
+    found = core.fetch(cp.engine, thread_id, checkpoint_id)
+    return None if found is None else found[1]
 
 
 def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
     """Remove all but the newest ``keep`` checkpoints; how many went.
 
-    It is ``save.lua`` with no checkpoint: the same retention code as a save
-    with ``max_checkpoints``, so a save replayed after this still finds its id.
-    It runs as ``scripts.freeing_source("save")``, which Redis accepts over ``maxmemory``.
-    Each call is atomic and removes at most ``scripts.TRIM`` (so Redis serves other
-    clients in between); a longer history takes several calls.
+    The same retention code as a save with ``max_checkpoints``, so a save replayed
+    after this still finds its id. It runs over ``maxmemory`` too (``prune.lua`` is
+    flagged ``allow-oom``). Each call is atomic and removes a bounded number (so
+    Redis serves other clients in between); a longer history takes several calls.
     """
-    check_int("keep", keep, 1)
-    keys = cp.keys(thread_id)
-    args = save_args("", "", "", b"", b"", 0, keep, False, cp._policy.replay_window_ms)
-    total = 0
-    while True:
-        removed = int(cp._run("prune", thread_id, cp._scripts.retain, keys, args))
-        total += removed
-        if removed < TRIM:
-            return total
+    return core.prune(cp.engine, thread_id, keep)
 
 
 def delete_if_current(cp: RedisCheckpointer, thread_id: str, checkpoint_id: str) -> bool:
@@ -84,5 +86,4 @@ def delete_if_current(cp: RedisCheckpointer, thread_id: str, checkpoint_id: str)
     One script call, so a save that lands after the caller looked at the thread
     is never deleted with it. ``False`` when the thread moved on or is gone.
     """
-    keys = cp.keys(thread_id)
-    return bool(cp._run("delete", thread_id, cp._scripts.delete_if, keys, (validate_id(checkpoint_id),)))
+    return core.delete(cp.engine, thread_id, validate_id(checkpoint_id))

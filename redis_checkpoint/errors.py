@@ -135,10 +135,11 @@ class StorageError(CheckpointError):
     """
 
 
-def storage_error(op: str, thread_id: str, exc: BaseException) -> StorageError:
+def storage_error(op: str, thread_id: Optional[str], exc: BaseException) -> StorageError:
     """The :class:`StorageError` for a redis-py error ``exc`` (the caller chains it)."""
+    where = op if thread_id is None else f"{op} of thread {thread_id!r}"
     return StorageError(
-        f"{op} of thread {thread_id!r} failed: {type(exc).__name__}: {exc}{_hint(exc)}",
+        f"{where} failed: {type(exc).__name__}: {exc}{_hint(exc)}",
         thread_id=thread_id,
         operation=op,
     )

@@ -12,7 +12,7 @@ from thread id to keys one-to-one:
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Tuple
 
 from .errors import check_str
 
@@ -21,50 +21,55 @@ MAX_THREAD_ID_LENGTH = 1024
 _ESCAPED = "%{}*?[]\\"
 _ESCAPE_TABLE = str.maketrans({c: f"%{ord(c):02X}" for c in _ESCAPED})
 
-SUFFIXES = ("thread", "history")
-GRAPH_SUFFIXES = ("lg", "lgindex", "lgwrites")
+SUFFIXES = ("head", "history", "active")
+SEGMENT = "seg:"  # a sealed segment's suffix, before its number
+GRAPH_SUFFIXES = ("lghead", "lgindex", "lgwrites", "lgactive")
+GRAPH_SEGMENT = "lgseg:"
 
 
 class ThreadKeys(NamedTuple):
-    """The two keys of one thread, in the order the Lua scripts expect.
-
-    * ``thread``: hash with ``current`` (latest id), ``seq`` (commit counter)
-      and, per checkpoint, ``m:<id>`` (metadata record) and ``s:<id>``
-      (framed state);
-    * ``history``: sorted set, checkpoint id scored by commit sequence.
-
-    Two keys per thread, whatever the history length, keep a sliding TTL O(1).
+    """The keys of one thread that every save touches, in the order the scripts expect
+    (layout in ``docs/design.md``): ``head`` (hash: the current checkpoint, counters, each
+    id's commit number), ``history`` (sorted set: every checkpoint's record, by commit
+    number) and ``active`` (hash: the newest states). Older states are in sealed
+    segments, :meth:`sealed`.
     """
 
-    thread: str
+    head: str
     history: str
+    active: str
+
+    def sealed(self, number: object) -> str:
+        """The key of sealed segment ``number``."""
+        return f"{self.head[:-len(SUFFIXES[0])]}{SEGMENT}{number}"
+
+    def segments(self, first: "int | str | bytes", end: "int | str | bytes") -> Tuple[str, ...]:
+        """The keys of sealed segments ``first`` to ``end - 1``."""
+        return tuple(self.sealed(n) for n in range(int(first), int(end)))
 
 
 class GraphKeys(NamedTuple):
-    """The three keys of one LangGraph thread (``redis_checkpoint.langgraph``).
-
-    * ``data``: hash of checkpoint records, channel blobs (one per channel and
-      version, shared between checkpoints, reference-counted) and writes;
-    * ``ids``: sorted set of ``<ns>\\0<checkpoint id>``, all scored 0, so it is
-      ordered by namespace, then by id (LangGraph ids sort by time);
-    * ``writes``: sorted set of ``<ns>\\0<id>\\0<task path>\\0<task id>\\0<idx>``,
-      scored 0, ordered as LangGraph replays a step's writes.
+    """The keys of one LangGraph thread that every put touches (``redis_checkpoint.langgraph``;
+    layout in ``docs/design.md``): ``head`` (hash: counters, each checkpoint's segment and
+    delta link), ``ids`` (sorted set of ``<ns>\\0<checkpoint id>``, all scored 0, so it is
+    ordered by namespace, then by id), ``writes`` (sorted set of ``<ns>\\0<id>\\0<task
+    path>\\0<task id>\\0<idx>``, as LangGraph replays a step's writes) and ``active``
+    (hash: records, channel values and writes of the newest checkpoints). Older ones are
+    in sealed segments, :meth:`sealed`.
     """
 
-    data: str
+    head: str
     ids: str
     writes: str
+    active: str
 
+    def sealed(self, number: object) -> str:
+        """The key of sealed segment ``number``."""
+        return f"{self.head[:-len(GRAPH_SUFFIXES[0])]}{GRAPH_SEGMENT}{number}"
 
-class CopyKeys(NamedTuple):
-    """The keys of one ``copy_thread`` in one thread's slot: a snapshot of the
-    source, or the pages staged for the target (``data``, ``ids``, ``writes``, as
-    in :class:`GraphKeys`), and ``done``, set when the copy committed."""
-
-    data: str
-    ids: str
-    writes: str
-    done: str
+    def segments(self, first: "int | str | bytes", end: "int | str | bytes") -> Tuple[str, ...]:
+        """The keys of sealed segments ``first`` to ``end - 1``."""
+        return tuple(self.sealed(n) for n in range(int(first), int(end)))
 
 
 def validate_prefix(key_prefix: object) -> str:
@@ -134,21 +139,22 @@ def graph_keys(key_prefix: str, thread_id: str) -> GraphKeys:
     return GraphKeys(*(base + s for s in GRAPH_SUFFIXES))
 
 
-def copy_keys(key_prefix: str, thread_id: str, token: str) -> CopyKeys:
-    """Keys in ``thread_id``'s slot that one ``copy_thread`` uses (``langgraph/copying.py``).
+def copy_keys(keys: Tuple[str, ...], token: str) -> Tuple[str, ...]:
+    """Keys of one ``copy_thread`` in the slot of ``keys`` (``langgraph/copying.py``):
+    ``<key>~<token>`` for each, which no SCAN pattern for threads matches (those end in
+    ``}:<suffix>``). They expire if the copy stops half-way."""
+    return tuple(f"{key}~{token}" for key in keys)
 
-    ``<graph key>~<token>`` and ``<prefix>:{<id>}:copied~<token>``: no SCAN
-    pattern for threads matches them, since those end in ``}:<suffix>``. They
-    expire if the copy stops half-way.
-    """
-    data, ids, writes = (f"{key}~{token}" for key in graph_keys(key_prefix, thread_id))
-    return CopyKeys(data, ids, writes, f"{_tagged(key_prefix, thread_id)}copied~{token}")
+
+def copy_mark(keys: GraphKeys, token: str) -> str:
+    """The key set when copy ``token`` has committed into the thread of ``keys``."""
+    return f"{keys.head[:-len(GRAPH_SUFFIXES[0])]}copied~{token}"
 
 
 def thread_id_of(key_prefix: str, thread_key: str, suffix: str = SUFFIXES[0]) -> str:
-    """Inverse of ``thread_keys(key_prefix, tid).thread``: the thread id in that key.
+    """Inverse of ``thread_keys(key_prefix, tid).head``: the thread id in that key.
 
-    ``suffix=GRAPH_SUFFIXES[1]`` reads a LangGraph ``ids`` key instead.
+    ``suffix=GRAPH_SUFFIXES[0]`` reads a LangGraph ``head`` key instead.
     """
     head, tail = f"{key_prefix}:{{", "}:" + suffix
     escaped = thread_key[len(head) : -len(tail)]
@@ -164,7 +170,7 @@ def thread_id_of(key_prefix: str, thread_key: str, suffix: str = SUFFIXES[0]) ->
 
 
 def thread_pattern(key_prefix: str, escaped_glob: str = "*", suffix: str = SUFFIXES[0]) -> str:
-    """SCAN pattern matching the ``thread`` key of every thread (for operators).
+    """SCAN pattern matching the ``head`` key of every thread (for operators).
 
     The prefix is matched literally (its glob characters are backslash-escaped);
     ``escaped_glob`` (``globs.ThreadGlob.scan``) is matched against escaped thread ids.

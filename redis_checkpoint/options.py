@@ -1,13 +1,20 @@
-"""The checkpointer's own keywords, and its time options in the milliseconds Redis reads.
+"""The checkpointer's options, checked once, and its times in the milliseconds Redis reads.
 
-``RedisCheckpointer.from_url`` takes these keywords out of its arguments (the
-rest configure the connection pool) and checks them before it connects.
+:class:`Options` holds every keyword of ``RedisCheckpointer`` (whose signature
+gives them and their defaults), validated: a bad value raises
+``TypeError``/``ValueError`` naming the keyword, before anything connects.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+import dataclasses
+from typing import Optional
 
-from .errors import check_number
+from redis.retry import Retry
+
+from .codec import Codec
+from .errors import check_int, check_number
+from .keys import validate_prefix
+from .retries import RetryPolicy
 
 #: Longest ``ttl_seconds`` and ``min_replicas_timeout`` (about 31,700 years). Redis
 #: reads both in milliseconds. The scripts carry the TTL as a Lua number (a double,
@@ -15,25 +22,78 @@ from .errors import check_number
 #: PEXPIRE refuses: the script would fail after its writes.
 MAX_SECONDS = 1e12
 
-#: ``RedisCheckpointer``'s keywords; ``from_url`` passes every other one to the pool.
-OWN_OPTIONS = (
-    "key_prefix",
-    "ttl_seconds",
-    "refresh_ttl_on_read",
-    "compression",
-    "compression_threshold",
-    "max_checkpoints",
-    "max_state_size",
-    "min_replicas",
-    "min_replicas_timeout",
-    "retry",
-    "retry_budget",
-)
+#: A sealed segment holds at most this many checkpoints (see ``docs/design.md``).
+SEGMENT_CHECKPOINTS = 256
+#: ... and is sealed once its states take this many bytes.
+SEGMENT_BYTES = 4 * 1024 * 1024
 
 
-def take_own(options: Dict[str, Any]) -> Dict[str, Any]:
-    """Remove the checkpointer's keywords from ``options`` and return them."""
-    return {k: options.pop(k) for k in OWN_OPTIONS if k in options}
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """Every option, validated. Built by :meth:`build`; ``ttl_ms``, ``keep`` and
+    ``wait_ms`` are the values the scripts read."""
+
+    key_prefix: str
+    ttl_ms: int
+    refresh_ttl_on_read: bool
+    codec: Codec
+    meta_codec: Codec  # metadata, and every blob whose shape this package decides
+    keep: int  # max_checkpoints, 0 for all
+    min_replicas: int
+    wait_ms: int
+    policy: RetryPolicy
+    fast_path: bool
+    segment_checkpoints: int
+    segment_bytes: int
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        key_prefix: str,
+        ttl_seconds: Optional[float],
+        refresh_ttl_on_read: bool,
+        compression: Optional[str],
+        compression_threshold: int,
+        max_checkpoints: Optional[int],
+        max_state_size: int,
+        min_replicas: int,
+        min_replicas_timeout: float,
+        retry: Optional[Retry],
+        retry_budget: float,
+        fast_path: bool,
+        segment_checkpoints: int,
+        segment_bytes: int,
+    ) -> "Options":
+        for name, value in (("refresh_ttl_on_read", refresh_ttl_on_read), ("fast_path", fast_path)):
+            if not isinstance(value, bool):
+                raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+        check_int("max_checkpoints", max_checkpoints, 1, optional=True)
+        check_int("min_replicas", min_replicas, 0)
+        check_int("segment_checkpoints", segment_checkpoints, 2)
+        check_int("segment_bytes", segment_bytes, 1)
+        codec = Codec(compression, compression_threshold, max_state_size)
+        return cls(
+            key_prefix=validate_prefix(key_prefix),
+            ttl_ms=ttl_ms(ttl_seconds),
+            refresh_ttl_on_read=refresh_ttl_on_read,
+            codec=codec,
+            meta_codec=codec.strict(),  # list() decodes up to 1000 records a call
+            keep=max_checkpoints or 0,
+            min_replicas=min_replicas,
+            wait_ms=wait_ms(min_replicas_timeout),
+            policy=RetryPolicy(retry, retry_budget),
+            fast_path=fast_path,
+            segment_checkpoints=segment_checkpoints,
+            segment_bytes=segment_bytes,
+        )
+
+    @property
+    def ttl_seconds(self) -> Optional[float]:
+        return self.ttl_ms / 1000 if self.ttl_ms else None
+
+    def with_ttl(self, ttl_seconds: Optional[float]) -> "Options":
+        return dataclasses.replace(self, ttl_ms=ttl_ms(ttl_seconds))
 
 
 def ttl_ms(ttl_seconds: Optional[float]) -> int:

@@ -1,13 +1,14 @@
-"""The per-checkpoint metadata record and the user metadata inside it.
+"""The per-checkpoint record, and the user metadata inside it.
 
-``save.lua`` writes the record as ``"<created µs>\\n<state bytes>\\n<parent id>\\n<framed
-metadata>"``: the first three fields are decided inside Redis at commit time,
-the last is the caller's metadata in the codec's frame (or empty).
+``save.lua`` writes the record as ``"<id>\\n<segment>\\n<field>\\n<state bytes>\\n<created
+µs>\\n<parent id>\\n<framed metadata>"``: the checkpoint's id, where its state is (a
+segment number and a field in it, or ``h``: only in the thread's head), what Redis
+decided at commit time, then the caller's metadata in the codec's frame (or nothing).
 """
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from .base import CheckpointMetadata
 from .codec import Codec
@@ -16,21 +17,31 @@ from .errors import CorruptCheckpointError
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
-def parse_record(
-    rec: bytes, thread_id: str, checkpoint_id: str
-) -> Tuple[datetime.datetime, int, Optional[str], bytes]:
-    """``(created_at, size, parent_id, framed metadata)`` of a stored record.
+class Record(NamedTuple):
+    id: str
+    segment: Optional[int]  # None: the state is only in the head
+    field: bytes
+    size: int
+    created_at: datetime.datetime
+    parent_id: Optional[str]
+    metadata: bytes  # framed
 
-    Raises :class:`CorruptCheckpointError` naming the checkpoint for bytes that are
-    not a record (int() refuses numbers over 4300 digits, so this stays cheap).
-    """
+
+def parse_record(rec: bytes, thread_id: str) -> Record:
+    """A stored record, or :class:`CorruptCheckpointError` naming the thread (and the
+    checkpoint, when its id can be read). int() refuses numbers over 4300 digits, so
+    this stays cheap."""
+    cid = None
     try:
-        created, size, parent, meta = rec.split(b"\n", 3)
+        raw_id, rest = rec.split(b"\n", 1)
+        cid = raw_id.decode()
+        segment, field, size, created, parent, meta = rest.split(b"\n", 5)
         created_at = _EPOCH + datetime.timedelta(microseconds=int(created))
-        return created_at, int(size), (parent.decode() if parent else None), meta
+        return Record(cid, None if segment == b"h" else int(segment), field, int(size), created_at,
+                      parent.decode() if parent else None, meta)
     except (ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
         raise CorruptCheckpointError(
-            f"bad record: {type(exc).__name__}: {exc}", thread_id=thread_id, checkpoint_id=checkpoint_id
+            f"bad record: {type(exc).__name__}: {exc}", thread_id=thread_id, checkpoint_id=cid
         ) from exc
 
 
@@ -69,12 +80,16 @@ def decode_metadata(codec: Codec, blob: bytes, thread_id: str, checkpoint_id: st
     return meta
 
 
-def metadata_of(codec: Codec, thread_id: str, pairs: Sequence[bytes]) -> List[CheckpointMetadata]:
-    """``[id1, record1, id2, record2, ...]`` as read from Redis (``list.lua``), decoded."""
-    out = []
-    for i in range(0, len(pairs), 2):
-        cid = decode_id(pairs[i], thread_id)
-        created, size, parent, meta_blob = parse_record(pairs[i + 1], thread_id, cid)
-        meta = decode_metadata(codec, meta_blob, thread_id, cid)
-        out.append(CheckpointMetadata(cid, thread_id, parent, created, meta, size))
-    return out
+def describe(codec: Codec, thread_id: str, rec: bytes, metadata: Optional[Dict[str, Any]] = None
+             ) -> CheckpointMetadata:
+    """The :class:`CheckpointMetadata` a stored record describes (``metadata``, when the
+    caller already has it decoded)."""
+    r = parse_record(rec, thread_id)
+    if metadata is None:
+        metadata = decode_metadata(codec, r.metadata, thread_id, r.id)
+    return CheckpointMetadata(r.id, thread_id, r.parent_id, r.created_at, metadata, r.size)
+
+
+def metadata_of(codec: Codec, thread_id: str, records: Sequence[bytes]) -> List[CheckpointMetadata]:
+    """Records as read from Redis (``list.lua``), decoded."""
+    return [describe(codec, thread_id, rec) for rec in records]

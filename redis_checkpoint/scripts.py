@@ -1,11 +1,13 @@
 """The Lua scripts, loaded from package data and bound once per connection pool.
 
-Scripts are redis-py :class:`~redis.commands.core.Script` objects: each
-computes its SHA1 once, is sent with EVALSHA and is reloaded transparently on
-NOSCRIPT (server restart, failover, ``SCRIPT FLUSH``). They hold no client;
-every call passes ``client=``.
+One operation per file under ``lua/``. A file that needs a shared function
+(``retain.lua``) gets that text put in front of its own here, after its
+``#!lua`` line. Scripts are redis-py :class:`~redis.commands.core.Script`
+objects: each computes its SHA1 once; the engine sends ``EVALSHA`` and, on
+``NOSCRIPT`` (restart, failover, ``SCRIPT FLUSH``), loads the text and sends
+again. They hold no client.
 
-Every script opens with a ``#!lua`` line so Redis refuses a writing script
+Every script opens with a ``#!lua`` line, so Redis refuses a writing script
 *before it starts* when over ``maxmemory``. fakeredis cannot parse that line,
 so for a fakeredis client (and only then) the line is dropped.
 """
@@ -13,32 +15,45 @@ from __future__ import annotations
 
 import weakref
 from importlib import resources
-from typing import Any, NamedTuple, Tuple, Union
+from typing import Any, Dict, NamedTuple, Tuple
 
 from redis.commands.core import Script
 
 from .locks import ForkSafeLock
 
-NAMES = ("save", "load", "load_touch", "list", "lg_read", "lg_write", "delete_if", "touch", "lg_copy")
-#: Most checkpoints one call removes: ``save.lua``'s ``TRIM`` and ``lg_write.lua``'s
-#: (a LangGraph checkpoint costs about 3x more to remove). Both keep a call near
-#: 5 ms of server time; callers that must remove more call again.
-TRIM = 1000
-LG_TRIM = 250
+#: The shared functions each script uses (files under ``lua/`` without a ``#!lua`` line).
+USES: Dict[str, Tuple[str, ...]] = {
+    "save": ("retain",), "prune": ("retain",),
+    "lg_put": ("lg_lib",), "lg_remove": ("lg_lib",), "lg_keep_latest": ("lg_lib",),
+    "lg_get": ("lg_entry",), "lg_list": ("lg_entry",), "lg_fetch": ("lg_entry",), "lg_chain": ("lg_entry",),
+}
 
 
 class Scripts(NamedTuple):
     save: Script
+    prune: Script
     load: Script
     load_touch: Script
     list: Script
-    lg_read: Script
-    lg_write: Script
-    delete_if: Script
+    seal: Script
+    drop: Script
+    refresh: Script
+    delete: Script
     touch: Script
-    lg_copy: Script
-    retain: Script  # save.lua again, flagged allow-oom: see freeing_source()
-    lg_remove: Script  # lg_write.lua again, flagged allow-oom: see freeing_source()
+    lg_put: Script
+    lg_writes: Script
+    lg_get: Script
+    lg_list: Script
+    lg_fetch: Script
+    lg_chain: Script
+    lg_namespaces: Script
+    lg_seal: Script
+    lg_rehome: Script
+    lg_remove: Script
+    lg_keep_latest: Script
+    lg_copy_snapshot: Script
+    lg_copy_stage: Script
+    lg_copy_commit: Script
 
 
 def source(name: str) -> bytes:
@@ -46,25 +61,16 @@ def source(name: str) -> bytes:
     return resources.files(__package__).joinpath("lua").joinpath(f"{name}.lua").read_bytes()
 
 
-def freeing_source(name: str) -> bytes:
-    """``lua/<name>.lua`` with ``flags=allow-oom``, for its calls that only delete.
-
-    ``save.lua`` with an empty ``ARGV[1]`` only applies retention (leaving a small
-    record of each removed checkpoint for the replay window); ``lg_write.lua``'s
-    ``keep_latest`` and ``remove`` only remove checkpoints. Such calls free memory,
-    so they must run when the server is over ``maxmemory``, which is when an
-    operator prunes. The same text keeps one removal code; only ``admin.prune``
-    (``retain``) and the LangGraph saver's ``prune`` and ``delete_for_runs``
-    (``lg_remove``) call these copies, never with anything to store.
-    """
+def text(name: str) -> bytes:
+    """``lua/<name>.lua`` with the shared functions it uses put after its ``#!lua`` line."""
     first, body = source(name).split(b"\n", 1)
-    if first != b"#!lua":
-        raise RuntimeError(f"{name}.lua must open with a bare #!lua line")
-    return b"#!lua flags=allow-oom\n" + body
+    if not first.startswith(b"#!lua"):
+        raise RuntimeError(f"{name}.lua must open with a #!lua line")
+    return b"\n".join([first, *(source(shared) for shared in USES.get(name, ())), body])
 
 
 def _build(strip_flags: bool) -> Scripts:
-    texts = [source(n) for n in NAMES] + [freeing_source("save"), freeing_source("lg_write")]
+    texts = [text(n) for n in Scripts._fields]
     if strip_flags:
         texts = [t.split(b"\n", 1)[1] if t.startswith(b"#!lua") else t for t in texts]
     # bytes text: Script needs no client to compute the SHA, so it keeps none.
@@ -91,11 +97,3 @@ def scripts_for(client: Any) -> Scripts:
         if found is None:
             found = _by_owner[owner] = _build(is_fakeredis(client))
         return found
-
-
-def save_args(
-    cid: str, mode: str, expected: str, blob: bytes, meta_blob: bytes,
-    ttl_ms: int, keep: int, wait: bool, window_ms: int,
-) -> Tuple[Union[str, bytes, int], ...]:
-    """``save.lua``'s ARGV, in the order its header lists; ``cid=""`` only applies retention."""
-    return (cid, mode, expected, blob, meta_blob, ttl_ms, keep, "1" if wait else "", window_ms)

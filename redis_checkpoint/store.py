@@ -1,46 +1,32 @@
 """``RedisCheckpointer``: the blocking, thread-safe Redis implementation."""
 from __future__ import annotations
 
-import copy
-from typing import Any, Iterator, List, Mapping, Optional, Tuple
+import inspect
+from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import redis
-from redis.commands.core import Script
 from redis.retry import Retry
 
-from . import eviction
+from . import core
 from . import keys as _keys
 from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
-from .codec import DEFAULT_MAX_STATE_SIZE, Codec
-from .cluster import scan_threads, track
+from .codec import DEFAULT_MAX_STATE_SIZE
 from .connection import connect, describe
-from .durability import run_and_wait
-from .errors import (
-    CheckpointNotFoundError,
-    ConflictError,
-    CorruptCheckpointError,
-    ReplicationError,
-    StorageError,
-    check_int,
-    storage_error,
-)
-from .ids import new_id, validate_id
-from .options import take_own, ttl_ms, wait_ms
-from .records import decode_id, decode_metadata, encode_metadata, metadata_of, parse_record
-from .retries import DEFAULT_BUDGET, RetryPolicy
-from .scripts import save_args, scripts_for
+from .engine import Engine
+from .errors import StorageError
+from .options import SEGMENT_BYTES, SEGMENT_CHECKPOINTS, Options
+from .retries import DEFAULT_BUDGET
 
-_LATEST = ("current", "record", "state")
-_DEFERRED: Any = object()  # from_url: options first, the client once connected
-PAGE = 1000  # list() reads long histories in pages of this many entries
+_DEFERRED: Any = object()  # from_url: the options first, the client once connected
 
 
 class RedisCheckpointer(Checkpointer):
-    """Versioned per-thread checkpoints in Redis, one atomic script call per save.
+    """Versioned per-thread checkpoints in Redis, one atomic transaction per save.
 
     One instance is meant to be shared by every thread of a process. Build it
-    from an existing ``redis.Redis`` (it never closes a client it was given) or
-    with :meth:`from_url` (it owns and closes that client).
+    from an existing ``redis.Redis`` or ``redis.RedisCluster`` (it never closes a
+    client it was given) or with :meth:`from_url` (it owns and closes that client).
+    Every keyword is checked here (``TypeError``/``ValueError`` naming it).
     """
 
     def __init__(
@@ -58,37 +44,27 @@ class RedisCheckpointer(Checkpointer):
         min_replicas_timeout: float = 1.0,
         retry: Optional[Retry] = None,
         retry_budget: float = DEFAULT_BUDGET,
+        fast_path: bool = True,
+        segment_checkpoints: int = SEGMENT_CHECKPOINTS,
+        segment_bytes: int = SEGMENT_BYTES,
     ) -> None:
-        """Wrap ``client``; every option is checked here (``TypeError``/``ValueError`` naming it).
-
-        ``from_url`` passes ``_DEFERRED`` to check the options before connecting.
-        """
-        self._prefix = _keys.validate_prefix(key_prefix)
-        self._ttl_ms = ttl_ms(ttl_seconds)
-        if not isinstance(refresh_ttl_on_read, bool):
-            raise TypeError(f"refresh_ttl_on_read must be a bool, not {type(refresh_ttl_on_read).__name__}")
-        self._refresh = refresh_ttl_on_read
-        check_int("max_checkpoints", max_checkpoints, 1, optional=True)
-        self._keep = max_checkpoints or 0
-        self._codec = Codec(compression, compression_threshold, max_state_size)
-        self._meta_codec = self._codec.strict()  # list() decodes up to 1000 records a call
-        check_int("min_replicas", min_replicas, 0)
-        self._min_replicas = min_replicas
-        self._wait_ms = wait_ms(min_replicas_timeout)
-        self._policy = RetryPolicy(retry, retry_budget)
-        self._owns_client = False
+        """Wrap ``client``; every option is checked here (see ``docs/`` for each one)."""
+        self.options = Options.build(
+            key_prefix=key_prefix, ttl_seconds=ttl_seconds, refresh_ttl_on_read=refresh_ttl_on_read,
+            compression=compression, compression_threshold=compression_threshold,
+            max_checkpoints=max_checkpoints, max_state_size=max_state_size, min_replicas=min_replicas,
+            min_replicas_timeout=min_replicas_timeout, retry=retry, retry_budget=retry_budget,
+            fast_path=fast_path, segment_checkpoints=segment_checkpoints, segment_bytes=segment_bytes,
+        )
         if client is not _DEFERRED:
-            self._attach(client)
+            self.engine = Engine.open(client, self.options)
 
-    def _attach(self, client: Any) -> None:
-        if not hasattr(client, "evalsha"):
-            raise TypeError(f"client must be a redis-py client, not {type(client).__name__}")
-        if client.get_encoder().decode_responses:
-            raise ValueError("client must be created with decode_responses=False")
-        self._client = client
-        self._eviction_checked = False
-        self._scripts = scripts_for(client)
-        track(client)  # RedisCluster: fork safety (see cluster.py)
+    @classmethod
+    def on(cls, engine: Engine) -> "RedisCheckpointer":
+        """A checkpointer on an existing engine (its client, scripts and options)."""
+        cp = cls.__new__(cls)
+        cp.options, cp.engine = engine.options, engine
+        return cp
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> "RedisCheckpointer":
@@ -102,44 +78,38 @@ class RedisCheckpointer(Checkpointer):
         ``pool_timeout``, ``socket_timeout``, ``sentinel_kwargs``, ...) go to the
         pool; the rest to the checkpointer.
         """
-        cp = cls(_DEFERRED, **take_own(options))
+        opts = cls(_DEFERRED, **take_own(options)).options
         try:
-            client = cp._policy.call(lambda: connect(url, **options), "connect")
+            client = opts.policy.call(lambda: connect(url, **options), "connect")
         except redis.RedisError as exc:  # cluster=None asks the server at once
             raise StorageError(
                 f"connect failed: {type(exc).__name__}: {exc}", operation="connect"
             ) from exc
         try:
-            cp._attach(client)
+            return cls.on(Engine.open(client, opts, owned=True))
         except BaseException:
             client.close()
             raise
-        cp._owns_client = True
-        return cp
 
     def with_ttl(self, ttl_seconds: Optional[float]) -> "RedisCheckpointer":
         """A checkpointer like this one with another TTL, sharing client, pool and scripts."""
-        other = copy.copy(self)
-        other._ttl_ms = ttl_ms(ttl_seconds)
-        other._owns_client = False
-        other._eviction_checked = False  # a TTL changes what volatile-* policies may evict
-        return other
+        return type(self).on(self.engine.with_ttl(ttl_seconds))
 
     @property
     def client(self) -> Any:
-        return self._client
+        return self.engine.client
 
     @property
     def key_prefix(self) -> str:
-        return self._prefix
+        return self.engine.options.key_prefix
 
     @property
     def ttl_seconds(self) -> Optional[float]:
-        return self._ttl_ms / 1000 if self._ttl_ms else None
+        return self.engine.options.ttl_seconds
 
     def keys(self, thread_id: str) -> _keys.ThreadKeys:
-        """The Redis keys of a thread (see ``docs/design.md``)."""
-        return _keys.thread_keys(self._prefix, _keys.validate_thread_id(thread_id))
+        """The Redis keys of a thread that every save touches (see ``docs/design.md``)."""
+        return self.engine.thread_keys(thread_id)
 
     # -- writes ------------------------------------------------------------
 
@@ -152,7 +122,7 @@ class RedisCheckpointer(Checkpointer):
         expected_id: Any = ANY,
         checkpoint_id: Optional[str] = None,
     ) -> CheckpointMetadata:
-        """Save ``state`` as the thread's new current checkpoint, in one script call.
+        """Save ``state`` as the thread's new current checkpoint, in one transaction.
 
         ``expected_id`` makes it a compare-and-set: the save happens only if the
         thread's current checkpoint is ``expected_id`` (``None``: the thread has
@@ -166,73 +136,15 @@ class RedisCheckpointer(Checkpointer):
            returns X's metadata, not a conflict (current is X, not W) and not a
            second entry. Without a client-side id, step 3 would append twice.
         """
-        return self._save(thread_id, state, metadata, expected_id, checkpoint_id)[0]
-
-    def _save(
-        self, thread_id: str, state: Any, metadata: Optional[Mapping[str, Any]], expected_id: Any,
-        checkpoint_id: Optional[str],
-    ) -> Tuple[CheckpointMetadata, bool]:
-        """``save``, and whether the script wrote the checkpoint: False when the id was
-        already stored, which includes a re-sent attempt finding the first one's write."""
-        keys = self.keys(thread_id)
-        meta, meta_blob = encode_metadata(self._meta_codec, metadata)
-        cid = new_id() if checkpoint_id is None else validate_id(checkpoint_id)
-        if expected_id is ANY:
-            mode, expected = "", ""
-        elif expected_id is None:
-            mode, expected = "0", ""
-        else:
-            mode, expected = "1", validate_id(expected_id, "expected_id")
-        blob = self._codec.encode(state)
-        self._warn_if_evictable()
-        need = self._min_replicas
-        args = save_args(cid, mode, expected, blob, meta_blob, self._ttl_ms, self._keep, bool(need),
-                         self._policy.replay_window_ms)
-        (status, rec), acked = self._write("save", thread_id, self._scripts.save, keys, args)
-        if status == -1:
-            raise ConflictError(thread_id, expected_id, decode_id(rec, thread_id) if rec else None)
-        created, size, parent, stored_meta = parse_record(rec, thread_id, cid)
-        if status == 0:  # already saved: report what is stored
-            meta = decode_metadata(self._meta_codec, stored_meta, thread_id, cid)
-        saved = CheckpointMetadata(cid, thread_id, parent, created, meta, size)
-        if acked < need:
-            raise ReplicationError(saved, acked, need)
-        return saved, status == 1
+        return core.save(self.engine, thread_id, state, metadata, expected_id, checkpoint_id)[0]
 
     def delete_thread(self, thread_id: str) -> bool:
-        keys = self.keys(thread_id)
-        return bool(self._run("delete_thread", thread_id, self._client.unlink, *keys))
+        return core.delete(self.engine, thread_id)
 
     # -- reads -------------------------------------------------------------
 
     def load(self, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[Checkpoint]:
-        reply = self._fetch(thread_id, checkpoint_id)
-        if reply is None:
-            return None
-        cid, rec, blob = reply
-        created, _size, parent, meta_blob = parse_record(rec, thread_id, cid)
-        meta = decode_metadata(self._meta_codec, meta_blob, thread_id, cid)
-        try:
-            state = self._codec.decode(blob)
-        except CorruptCheckpointError as exc:
-            raise CorruptCheckpointError(str(exc), thread_id=thread_id, checkpoint_id=cid) from exc
-        return Checkpoint(cid, thread_id, parent, created, meta, state)
-
-    def _fetch(self, thread_id: str, checkpoint_id: Optional[str]) -> Optional[Tuple[str, bytes, bytes]]:
-        """``(id, record, framed state)`` of a checkpoint, one round trip, or ``None``."""
-        keys = self.keys(thread_id)
-        cid = "" if checkpoint_id is None else validate_id(checkpoint_id)
-        if self._refresh and self._ttl_ms:
-            reply = self._run("load", thread_id, self._scripts.load_touch, keys, (cid, self._ttl_ms))
-        elif cid:
-            reply = self._run("load", thread_id, self._scripts.load, (keys.thread,), (cid,))
-        else:  # the latest: fixed fields, one plain HMGET (see save.lua)
-            reply = self._run("load", thread_id, self._client.hmget, keys.thread, _LATEST)
-            if reply[0] is None or reply[1] is None or reply[2] is None:
-                reply = None
-        if reply is None:
-            return None
-        return decode_id(reply[0], thread_id), reply[1], reply[2]
+        return core.load(self.engine, thread_id, checkpoint_id)
 
     def list(
         self, thread_id: str, *, limit: Optional[int] = None, before: Optional[str] = None
@@ -242,25 +154,7 @@ class RedisCheckpointer(Checkpointer):
         Each call to Redis reads at most 1000 entries, O(log n + k) each.
         Raises :class:`CheckpointNotFoundError` when ``before`` is not in the history.
         """
-        keys = self.keys(thread_id)
-        check_int("limit", limit, 0, optional=True)
-        cursor = "" if before is None else validate_id(before, "before")
-        out: List[CheckpointMetadata] = []
-        while limit is None or len(out) < limit:
-            page = PAGE if limit is None else min(PAGE, limit - len(out))
-            reply = self._run(
-                "list", thread_id, self._scripts.list, (keys.history, keys.thread), (cursor, page)
-            )
-            if reply is None:
-                if not out and cursor == (before or ""):
-                    raise CheckpointNotFoundError(thread_id, cursor, "list")
-                break  # the cursor was trimmed by retention meanwhile: nothing older is left
-            scanned, last = reply[0], reply[1]
-            out.extend(metadata_of(self._meta_codec, thread_id, reply[2:]))
-            if scanned < page:
-                break
-            cursor = decode_id(last, thread_id)
-        return out
+        return core.history(self.engine, thread_id, limit, before)
 
     def threads(self, match: str = "*") -> Iterator[str]:
         """Every thread id under this prefix, scanning every primary of a cluster.
@@ -272,67 +166,27 @@ class RedisCheckpointer(Checkpointer):
         """
         if not isinstance(match, str) or not match:
             raise ValueError("match must be a non-empty glob pattern")
-        yield from self._scan_threads(match, _keys.SUFFIXES[0])
-
-    def _scan_threads(self, match: str, suffix: str) -> Iterator[str]:
-        """Thread ids whose key ``suffix`` exists (the LangGraph saver scans its own)."""
-        try:
-            yield from scan_threads(self._client, self._prefix, match, suffix)
-        except redis.RedisError as exc:
-            raise storage_error("threads", match, exc) from exc
+        yield from self.engine.scan_threads(match, _keys.SUFFIXES[0])
 
     # -- plumbing ----------------------------------------------------------
 
     def close(self) -> None:
-        """Disconnect the pool if this checkpointer created it (``from_url``).
-
-        A later call opens a new connection, as redis-py's clients do.
-        """
-        if self._owns_client:
-            self._client.close()  # RedisCluster.close() disconnects every node
-            pool = getattr(self._client, "connection_pool", None)
-            if pool is not None:
-                pool.disconnect()
+        """Give back the connections this checkpointer kept, and disconnect the pool if
+        it created it (``from_url``). A later call opens a new connection, as redis-py's
+        clients do."""
+        self.engine.close()
 
     def __repr__(self) -> str:
         return (
-            f"RedisCheckpointer({describe(self._client)}, key_prefix={self._prefix!r}, "
+            f"RedisCheckpointer({describe(self.client)}, key_prefix={self.key_prefix!r}, "
             f"ttl_seconds={self.ttl_seconds!r})"
         )
 
-    def _warn_if_evictable(self) -> None:
-        """Before the first write: :class:`EvictionWarning` if the server may evict our keys."""
-        if not self._eviction_checked:
-            self._eviction_checked = True
-            eviction.check(self._client, bool(self._ttl_ms))
 
-    def _write(self, op: str, thread_id: str, script: Script, keys: Any, args: Any) -> Tuple[Any, int]:
-        """Run a writing script; ``(its reply, replicas that confirmed it)``.
+#: ``RedisCheckpointer``'s keywords; ``from_url`` passes every other one to the pool.
+OWN_OPTIONS = tuple(inspect.signature(RedisCheckpointer.__init__).parameters)[2:]
 
-        With ``min_replicas`` the script and ``WAIT`` share one connection
-        (``durability.py``); without it nothing waits and the count is 0. The
-        caller compares the count with ``min_replicas``.
-        """
-        need = self._min_replicas
-        if not need:
-            return self._run(op, thread_id, script, keys, args), 0
-        reply, acked = self._run(op, thread_id, run_and_wait, self._client, script, keys, args, need, self._wait_ms)
-        return reply, int(acked)
 
-    def _run(self, op: str, thread_id: str, call: Any, *args: Any) -> Any:
-        """Run a script (or a client method) on our client under the retry policy.
-
-        The one place Redis errors are turned into :class:`StorageError`
-        (``threads``, a generator, wraps its scan with the same helper).
-        """
-
-        def attempt() -> Any:
-            if isinstance(call, Script):
-                keys, script_args = args
-                return call(keys, script_args, client=self._client)
-            return call(*args)
-
-        try:
-            return self._policy.call(attempt, op, thread_id)
-        except redis.RedisError as exc:
-            raise storage_error(op, thread_id, exc) from exc
+def take_own(options: Dict[str, Any]) -> Dict[str, Any]:
+    """Remove the checkpointer's keywords from ``options`` and return them."""
+    return {k: options.pop(k) for k in OWN_OPTIONS if k in options}

@@ -3,23 +3,31 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, List
+from typing import Any, Callable, List
 
 import redis
 
 
-class WritesAfterReading(redis.Redis):  # type: ignore[type-arg]
-    """A real client that runs ``hook`` once, right after its first command naming ``key``."""
+class AfterCall:
+    """Runs ``hook`` once, right after the first call of ``engine`` that sends ``script``
+    (a redis-py ``Script``, or a command name such as ``"HMGET"``) with ``key`` among its
+    arguments. ``ran`` tells whether it did. The engine is the real one: only its
+    public ``call`` is wrapped, on this instance."""
 
-    key = ""
-    hook: Any = None
+    def __init__(self, engine: Any, script: Any, key: str, hook: Callable[[], Any]) -> None:
+        self.ran = False
+        call = engine.call
 
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        reply = super().execute_command(*args, **options)
-        if self.hook is not None and self.key in args:
-            hook, self.hook = self.hook, None
-            hook()
-        return reply
+        def wrapped(op: Any, thread_id: Any, route: Any, body: Any, *args: Any, **kwargs: Any) -> Any:
+            reply = call(op, thread_id, route, body, *args, **kwargs)
+            name = getattr(script, "sha", script)
+            if not self.ran and any(c[0] == "EVALSHA" and c[1] == name or c[0] == name for c in body) \
+                    and any(key in c for c in body):
+                self.ran = True
+                hook()
+            return reply
+
+        engine.call = wrapped
 
 
 class Pending:
@@ -106,3 +114,28 @@ class ConnectionKiller:
         self._stop.set()
         self._thread.join()
         self._admin.close()
+
+
+class Calls:
+    """Records every script an engine runs, by file name: ``(name, ARGV, reply)``. Only the
+    engine's public ``call`` is wrapped, on this instance."""
+
+    def __init__(self, engine: Any) -> None:
+        self.log: List[Any] = []
+        names = {script.sha: name for name, script in engine.scripts._asdict().items()}
+        call = engine.call
+
+        def wrapped(op: Any, thread_id: Any, route: Any, body: Any, *args: Any, **kwargs: Any) -> Any:
+            replies, acked = call(op, thread_id, route, body, *args, **kwargs)
+            for command, reply in zip(body, replies):
+                if command[0] == "EVALSHA":
+                    self.log.append((names[command[1]], command[3 + command[2]:], reply))
+            return replies, acked
+
+        engine.call = wrapped
+
+    def names(self, *wanted: str) -> List[str]:
+        return [name for name, _, _ in self.log if not wanted or name in wanted]
+
+    def clear(self) -> None:
+        self.log.clear()

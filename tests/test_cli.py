@@ -10,12 +10,12 @@ from typing import Any, Dict, List
 
 import pytest
 
-from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint import RedisCheckpointer, admin
 from redis_checkpoint.cli import commands
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.testing import RedisClusterServers, RedisServer
 
-from .clients import WritesAfterReading, command_calls
+from .clients import command_calls
 
 pytestmark = pytest.mark.redis
 
@@ -76,7 +76,7 @@ def test_rollback_delete_and_missing_things(filled: RedisCheckpointer, redis_url
     cli(*base, "rollback", "tmp:1", only.id, url=redis_url)
     assert len(filled.list("tmp:1")) == 2
     assert all(3_000_000 < filled.client.pttl(key) <= 3_600_000 for key in filled.keys("tmp:1"))
-    assert filled.client.pttl(filled.keys("order-1").thread) == -1  # and one that did not, does not
+    assert filled.client.pttl(filled.keys("order-1").head) == -1  # and one that did not, does not
     for args in (("show", "nobody"), ("show", "order-1", "no-such-id"), ("history", "nobody"),
                  ("rollback", "order-1", "no-such-id"), ("history", "order-1", "--before", "no-such-id")):
         done = cli(*base, *args, url=redis_url, check=1)
@@ -143,18 +143,25 @@ def test_prune_by_glob_deletes_only_threads_whose_ids_match(redis_url: str, pref
     cp.close()
 
 
-def test_prune_older_than_keeps_a_thread_saved_after_it_looked(redis_url: str, prefix: str) -> None:
+def test_prune_older_than_keeps_a_thread_saved_after_it_looked(
+    redis_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The thread is stale when prune reads it; a worker resumes it before the delete.
 
-    The save lands right after prune's read of the thread's latest checkpoint (the
-    list script, its first command naming the thread's hash)."""
-    client = WritesAfterReading.from_url(redis_url)
-    cp = RedisCheckpointer(client, key_prefix=prefix)
+    The save lands after prune has read the thread's latest checkpoint, right before
+    its conditional delete goes out."""
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
     worker = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
     worker.save("conversation", {"turn": 1})
-    fresh = []
-    client.key = cp.keys("conversation").thread
-    client.hook = lambda: fresh.append(worker.save("conversation", {"turn": 2}))
+    fresh: List[Any] = []
+    delete_if_current = admin.delete_if_current
+
+    def resumed_first(*args: Any) -> bool:
+        if not fresh:
+            fresh.append(worker.save("conversation", {"turn": 2}))
+        return delete_if_current(*args)
+
+    monkeypatch.setattr(admin, "delete_if_current", resumed_first)
     args = argparse.Namespace(keep=None, older_than="0s", match="*", dry_run=False)
     out = commands.cmd_prune(cp, args)
     assert fresh, "the hook did not run"
@@ -165,7 +172,7 @@ def test_prune_older_than_keeps_a_thread_saved_after_it_looked(redis_url: str, p
     assert commands.cmd_prune(cp, args).data["deleted_threads"] == ["conversation"]
     assert worker.load("conversation") is None
     worker.close()
-    client.close()
+    cp.close()
 
 def test_stats(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
     stats = as_json(cli("--prefix", prefix, "--json", "stats", url=redis_url))
@@ -239,7 +246,10 @@ def test_max_state_size_follows_the_application(filled: RedisCheckpointer, redis
 
 
 def test_a_failed_export_leaves_no_file(filled: RedisCheckpointer, redis_url: str, prefix: str, tmp_path: Any) -> None:
-    filled.client.hset(filled.keys("order-2").thread, "state", b"not a frame")  # export stops there
+    keys = filled.keys("order-2")
+    field = filled.client.hget(keys.head, "rec").split(b"\n")[2]
+    filled.client.hset(keys.head, "state", b"not a frame")  # the latest's state: export stops there
+    filled.client.hset(keys.active, field, b"not a frame")
     dump = tmp_path / "threads.cbor"
     done = cli("--prefix", prefix, "export", str(dump), url=redis_url, check=3)
     assert b"order-2" in done.stderr
@@ -277,7 +287,7 @@ def test_bench_command_runs_the_benchmark(redis_url: str, tmp_path: Any) -> None
     done = cli("bench", "--", "--sizes", "1000", "--quick", "--rounds", "1", "--seconds", "0.3",
                "--workers", "1", "--out", out, url=redis_url)
     text = done.stdout.decode()
-    assert "x1.00 of raw SET" in text and "history length" in text
+    assert "x1.00 of naive encode+SET" in text and "history length" in text
     report = json.loads(open(os.path.join(out, "latest.json")).read())
     assert report["sizes"]["1000"]["save"]["save"]["ops_per_s"] > 0
     assert os.path.getsize(os.path.join(out, "latest.png")) > 1000

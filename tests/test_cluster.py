@@ -28,7 +28,7 @@ def test_threads_spread_over_every_primary(cluster_client: Any, prefix: str) -> 
     cp = RedisCheckpointer(cluster_client, key_prefix=prefix)
     for i in range(60):
         cp.save(f"spread-{i}", i)
-    nodes = {cluster_client.get_node_from_key(cp.keys(f"spread-{i}").thread).name for i in range(60)}
+    nodes = {cluster_client.get_node_from_key(cp.keys(f"spread-{i}").head).name for i in range(60)}
     assert len(nodes) == 3
 
 
@@ -51,7 +51,7 @@ def test_noscript_on_every_node_is_recovered(cluster_client: Any, prefix: str) -
     for i in range(20):
         cp.save(f"n{i}", 0)
     cluster_client.execute_command("SCRIPT FLUSH", target_nodes=cluster_client.ALL_NODES)
-    assert cluster_client.script_exists(cp._scripts.save.sha) == [False]
+    assert cluster_client.script_exists(cp.engine.scripts.save.sha) == [False]
     for i in range(20):
         assert cp.save(f"n{i}", 1).parent_id is not None
         assert len(cp.list(f"n{i}")) == 2
@@ -60,7 +60,7 @@ def test_noscript_on_every_node_is_recovered(cluster_client: Any, prefix: str) -
 def test_scripts_are_cached_per_cluster_client(cluster_client: Any, prefix: str) -> None:
     a = RedisCheckpointer(cluster_client, key_prefix=prefix)
     b = RedisCheckpointer(cluster_client, key_prefix=prefix + "b")
-    assert a._scripts is b._scripts and a.with_ttl(5)._scripts is a._scripts
+    assert a.engine.scripts is b.engine.scripts and a.with_ttl(5).engine.scripts is a.engine.scripts
 
 
 def test_a_single_server_is_not_taken_for_a_cluster(prefix: str) -> None:

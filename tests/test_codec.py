@@ -247,8 +247,8 @@ def test_any_stored_record_parses_or_is_corrupt(rec: bytes) -> None:
     from redis_checkpoint.records import parse_record
 
     try:
-        created, size, _parent, _meta = parse_record(rec, "t", "c")
+        record = parse_record(b"c\n" + rec, "t")
     except CorruptCheckpointError as exc:
-        assert exc.checkpoint_id == "c"
+        assert exc.checkpoint_id == "c" and exc.thread_id == "t"
     else:
-        assert created.tzinfo is not None and isinstance(size, int)
+        assert record.id == "c" and record.created_at.tzinfo is not None and isinstance(record.size, int)

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import cbor2
 import pytest
 
-import redis_checkpoint.store as store_module
+import redis_checkpoint.core as core_module
 from redis_checkpoint import admin, retries, scripts
 from redis_checkpoint import (
     Checkpoint,
@@ -25,7 +25,9 @@ from redis_checkpoint import (
     RedisCheckpointer,
     SerializationError,
 )
-from redis_checkpoint.scripts import LG_TRIM, TRIM
+
+#: Most checkpoints one call of retention removes (``lua/retain.lua``).
+TRIM = int(re.search(rb"\nlocal TRIM = (\d+)", scripts.source("retain")).group(1))  # type: ignore[union-attr]
 
 TRICKY_IDS = [
     "a", "a:history", "a:thread", "a}", "{a}", "a{b}c", "}", "{", "{}", "a*", "*", "a?", "[a]",
@@ -35,6 +37,29 @@ TRICKY_IDS = [
 
 def keys_of(client: Any, prefix: str) -> list:
     return sorted(k.decode() for k in client.scan_iter(match=f"{prefix}:*"))
+
+
+def plant_state(cp: RedisCheckpointer, client: Any, thread_id: str, checkpoint_id: str, value: bytes) -> None:
+    """Put ``value`` wherever the checkpoint's state is stored: the head's "state" when it is
+    the current one, and the segment and field its record names."""
+    keys = cp.keys(thread_id)
+    seq = client.hget(keys.head, f"i:{checkpoint_id}")
+    record = client.zrange(keys.history, seq, seq, byscore=True)[0]
+    _id, segment, field, _rest = record.split(b"\n", 3)
+    if client.hget(keys.head, "cur") == checkpoint_id.encode():
+        client.hset(keys.head, "state", value)
+    if segment != b"h":
+        active = int(client.hget(keys.head, "sn") or 0)
+        client.hset(keys.active if int(segment) == active else keys.sealed(int(segment)), field, value)
+
+
+def plant_record(cp: RedisCheckpointer, client: Any, thread_id: str, record: bytes) -> None:
+    """Put ``record`` in place of the thread's current checkpoint's record."""
+    keys = cp.keys(thread_id)
+    seq = client.hget(keys.head, "seq")
+    client.zremrangebyscore(keys.history, seq, seq)
+    client.zadd(keys.history, {record: seq})
+    client.hset(keys.head, "rec", record)
 
 
 def test_save_load_list_roundtrip(cp: RedisCheckpointer) -> None:
@@ -87,7 +112,7 @@ def test_list_limit_before_and_order(cp: RedisCheckpointer) -> None:
 
 
 def test_list_pages_through_long_histories(cp: RedisCheckpointer, monkeypatch: Any) -> None:
-    monkeypatch.setattr(store_module, "PAGE", 4)
+    monkeypatch.setattr(core_module, "PAGE", 4)
     metas = [cp.save("t", i) for i in range(11)]
     assert [m.id for m in cp.list("t")] == [m.id for m in reversed(metas)]
     assert [m.id for m in cp.list("t", limit=9)] == [m.id for m in reversed(metas)][:9]
@@ -108,11 +133,11 @@ def test_compare_and_set(cp: RedisCheckpointer, client: Any, prefix: str) -> Non
         cp.save("t", 2, expected_id=None)
     assert (err.value.thread_id, err.value.expected_id, err.value.current_id) == ("t", None, m1.id)
     m2 = cp.save("t", 2, expected_id=m1.id)
-    before = keys_of(client, prefix), client.hgetall(cp.keys("t").thread)
+    before = keys_of(client, prefix), client.hgetall(cp.keys("t").head)
     with pytest.raises(ConflictError) as err:
         cp.save("t", 3, expected_id=m1.id)
     assert (err.value.expected_id, err.value.current_id) == (m1.id, m2.id)
-    assert (keys_of(client, prefix), client.hgetall(cp.keys("t").thread)) == before
+    assert (keys_of(client, prefix), client.hgetall(cp.keys("t").head)) == before
     with pytest.raises(ConflictError) as err:
         cp.save("empty", 1, expected_id=m1.id)
     assert err.value.current_id is None
@@ -150,7 +175,7 @@ def test_thread_ids_are_isolated(cp: RedisCheckpointer, client: Any, prefix: str
         ckpt = cp.load(tid)
         assert ckpt is not None and ckpt.state == {"i": i} and ckpt.thread_id == tid
         assert len(cp.list(tid)) == 1
-    assert len(keys_of(client, prefix)) == 2 * len(TRICKY_IDS)
+    assert len(keys_of(client, prefix)) == 3 * len(TRICKY_IDS)
     cp.delete_thread("a")
     assert cp.load("a:history") is not None and cp.load("a}") is not None
 
@@ -263,6 +288,9 @@ def test_bad_input_names_the_argument_and_writes_nothing(
         ({"compression": "gzip"}, ValueError, "compression"),
         ({"compression_threshold": -1}, ValueError, "compression_threshold"),
         ({"max_state_size": 0}, ValueError, "max_state_size"),
+        ({"fast_path": 1}, TypeError, "fast_path"),
+        ({"segment_checkpoints": 1}, ValueError, "segment_checkpoints"),
+        ({"segment_bytes": "1"}, TypeError, "segment_bytes"),
     ],
 )
 def test_bad_options(make_cp: Callable[..., RedisCheckpointer], options: dict, exc: type, word: str) -> None:
@@ -289,14 +317,12 @@ def test_from_url_refuses_a_misspelt_connection_option_before_connecting(url: st
 
 
 def test_from_url_takes_every_checkpointer_keyword_for_the_checkpointer() -> None:
-    """``from_url`` sends the keywords in ``options.OWN_OPTIONS`` to the checkpointer and
-    the rest to the pool: one added to ``__init__`` and not there would reach the pool."""
-    import inspect
+    """``from_url`` sends every keyword of ``__init__`` to the checkpointer, the rest to the pool."""
+    from redis_checkpoint.store import OWN_OPTIONS, take_own
 
-    from redis_checkpoint.options import OWN_OPTIONS
-
-    taken = set(inspect.signature(RedisCheckpointer.__init__).parameters) - {"self", "client"}
-    assert taken == set(OWN_OPTIONS)
+    assert OWN_OPTIONS[:2] == ("key_prefix", "ttl_seconds") and "segment_bytes" in OWN_OPTIONS
+    options = {"key_prefix": "p", "fast_path": False, "socket_timeout": 1}
+    assert take_own(options) == {"key_prefix": "p", "fast_path": False} and options == {"socket_timeout": 1}
 
 
 def test_client_must_return_bytes() -> None:
@@ -310,40 +336,42 @@ def test_client_must_return_bytes() -> None:
 
 def test_corrupt_blob_names_thread_and_checkpoint(cp: RedisCheckpointer, client: Any) -> None:
     m = cp.save("t", {"ok": True})
-    # the current checkpoint's state sits in the fixed "state" field (design.md)
-    client.hset(cp.keys("t").thread, "state", b"R\x10\xff\xff\xff")
+    plant_state(cp, client, "t", m.id, b"R\x10\xff\xff\xff")
     with pytest.raises(CorruptCheckpointError) as err:
         cp.load("t")
     assert err.value.thread_id == "t" and err.value.checkpoint_id == m.id
     assert m.id in str(err.value)
     with pytest.raises(CorruptCheckpointError):
         cp.load("t", m.id)
-    cp.save("t", {"next": 1})  # m is now an older checkpoint: its state moved to s:<id>
-    client.hset(cp.keys("t").thread, f"s:{m.id}", b"garbage")
+    cp.save("t", {"next": 1})  # m is now an older checkpoint
+    plant_state(cp, client, "t", m.id, b"garbage")
     with pytest.raises(CorruptCheckpointError, match="header") as err:
         cp.load("t", m.id)
     assert err.value.checkpoint_id == m.id
 
 
 @pytest.mark.parametrize(
-    "record",
-    [b"garbage", b"1\n2\n", b"x\n1\n\n", b"1\n" + b"9" * 5000 + b"\n\n", b"9" * 30 + b"\n1\n\n", b"1\n1\n\xff\n"],
-    ids=["no-fields", "three-fields", "bad-time", "huge-size", "time-overflow", "parent-not-utf8"],
+    "rest",
+    [b"garbage", b"0\nf\n2\n", b"0\nf\n1\nx\n\n", b"0\nf\n" + b"9" * 5000 + b"\n1\n\n",
+     b"0\nf\n1\n" + b"9" * 30 + b"\n\n", b"0\nf\n1\n1\n\xff\n", b"x\nf\n1\n1\n\n"],
+    ids=["no-fields", "too-few-fields", "bad-time", "huge-size", "time-overflow", "parent-not-utf8", "bad-segment"],
 )
-def test_planted_bad_record_is_corrupt(cp: RedisCheckpointer, client: Any, record: bytes) -> None:
+def test_planted_bad_record_is_corrupt(cp: RedisCheckpointer, client: Any, rest: bytes) -> None:
     m = cp.save("t", 1)
-    client.hset(cp.keys("t").thread, mapping={"record": record, f"m:{m.id}": record})
+    plant_record(cp, client, "t", m.id.encode() + b"\n" + rest)
     for read in (lambda: cp.load("t"), lambda: cp.load("t", m.id), lambda: cp.list("t")):
         with pytest.raises(CorruptCheckpointError, match="bad record") as err:
             read()
         assert err.value.thread_id == "t" and err.value.checkpoint_id == m.id
 
 
-def test_planted_current_id_not_utf8_is_corrupt(cp: RedisCheckpointer, client: Any) -> None:
+def test_planted_checkpoint_id_not_utf8_is_corrupt(cp: RedisCheckpointer, client: Any) -> None:
     cp.save("t", 1)
-    client.hset(cp.keys("t").thread, "current", b"\xff")
-    with pytest.raises(CorruptCheckpointError, match="UTF-8"):
-        cp.load("t")
+    plant_record(cp, client, "t", b"\xff\n0\nf\n1\n1\n\n")
+    for read in (lambda: cp.load("t"), lambda: cp.list("t")):
+        with pytest.raises(CorruptCheckpointError, match="bad record") as err:
+            read()
+        assert err.value.thread_id == "t" and err.value.checkpoint_id is None
 
 
 def test_planted_colliding_keys_are_corrupt_not_slow(cp: RedisCheckpointer, client: Any) -> None:
@@ -354,14 +382,12 @@ def test_planted_colliding_keys_are_corrupt_not_slow(cp: RedisCheckpointer, clie
     """
     m = cp.save("t", {"ok": True}, metadata={"by": "a"})
     colliding = cbor2.dumps({1 + k * (2**61 - 1): 0 for k in range(3000)})  # 36 KB
-    thread = cp.keys("t").thread
-    client.hset(thread, "state", b"R\x10" + colliding)
+    plant_state(cp, client, "t", m.id, b"R\x10" + colliding)
     with pytest.raises(CorruptCheckpointError, match="map key") as err:
         cp.load("t")
     assert err.value.checkpoint_id == m.id
-    created, size, parent, _meta = client.hget(thread, "record").split(b"\n", 3)
-    record = b"\n".join((created, size, parent, b"R\x10" + cbor2.dumps({1: 0, 2: 0})))
-    client.hset(thread, mapping={"record": record, f"m:{m.id}": record})
+    record = client.hget(cp.keys("t").head, "rec")
+    plant_record(cp, client, "t", record.rsplit(b"\n", 1)[0] + b"\n" + b"R\x10" + cbor2.dumps({1: 0, 2: 0}))
     with pytest.raises(CorruptCheckpointError, match="metadata"):
         cp.list("t")
 
@@ -370,45 +396,38 @@ def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], clien
     cp = make_cp(max_checkpoints=3)
     metas = [cp.save("t", i) for i in range(10)]
     assert [m.id for m in cp.list("t")] == [m.id for m in metas[:-4:-1]]
-    fields = {f.decode() for f in client.hkeys(cp.keys("t").thread)}
-    assert fields == (
-        {"current", "seq", "record", "state"}
-        | {f"m:{m.id}" for m in metas[-3:]}
-        | {f"s:{m.id}" for m in metas[-3:-1]}
-        | {f"t:{m.id}" for m in metas[:-3]}  # records of the removed, for replays
+    keys = cp.keys("t")
+    fields = {f.decode() for f in client.hkeys(keys.head)}
+    assert {f for f in fields if f[:2] in ("i:", "t:", "q:")} == (
+        {f"i:{m.id}" for m in metas[-3:]}  # the ids kept
+        | {f"t:{m.id}" for m in metas[:-3]} | {f"q:{n}" for n in range(1, 8)}  # the removed, for replays
     )
-    # ...indexed in the history below score 0, by when each may go
-    removed = client.zrange(cp.keys("t").history, "-inf", "(0", byscore=True)
-    assert {m.decode() for m in removed} == {m.id for m in metas[:-3]}
+    assert [r.split(b"\n")[0].decode() for r in client.zrange(keys.history, 0, -1)] == [m.id for m in metas[-3:]]
+    assert client.hlen(keys.active) == 3  # only the states kept
     assert [cp.load("t", m.id).state for m in metas[-3:]] == [7, 8, 9]
     assert cp.load("t", metas[0].id) is None
 
+
 def test_one_call_removes_a_bounded_number(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
     """Retention lowered on a long thread catches up over the next saves, at most
-    scripts.TRIM per save, so no call blocks Redis for long (1.3 s for 200,000 in
-    one call); prune makes as many calls as it needs."""
-    many = make_cp(max_checkpoints=TRIM + 200)
+    TRIM per save, so no call blocks Redis for long; prune makes as many calls as it needs."""
+    many = make_cp(max_checkpoints=TRIM + 200, segment_checkpoints=100)
     saved = [many.save("big", i).id for i in range(TRIM + 100)]
-    one = make_cp(max_checkpoints=1)
+    one = make_cp(max_checkpoints=1, segment_checkpoints=100)
     last = one.save("big", "last").id
     assert [m.id for m in many.list("big")] == [last] + saved[:TRIM - 1:-1]  # TRIM went, in chunks of 500
     again = one.save("big", "again").id
     assert [m.id for m in many.list("big")] == [again]
-    # current, seq, record, state and m:<id> of the one kept, and a t:<id> for each removed
-    fields = [f for f in client.hkeys(many.keys("big").thread) if not f.startswith(b"t:")]
-    assert len(fields) == 5 and client.zcard(many.keys("big").history) == 1 + TRIM + 101
-    # prune: calls until one removes fewer than TRIM (here TRIM, then 100)
+    keys = many.keys("big")
+    live = [f for f in client.hkeys(keys.head) if f.startswith(b"i:")]
+    # one checkpoint left, its state in the head only: a save that keeps one writes it nowhere else
+    assert len(live) == 1 and client.zcard(keys.history) == 1 and client.hlen(keys.active) == 0
+    assert client.exists(*keys.segments(0, 20)) == 0  # every sealed segment went with its checkpoints
+    # prune: calls until nothing more is due (here TRIM, then 100)
     for i in range(TRIM + 101):
         many.save("other", i)
     assert admin.prune(many, "other", 1) == TRIM + 100
     assert len(many.list("other")) == 1
-
-
-def test_the_scripts_trim_what_python_expects() -> None:
-    """admin.prune and the LangGraph saver stop calling when a call removes fewer
-    than the script's limit: the Lua constants must be the Python ones."""
-    assert re.search(rb"\nlocal TRIM = (\d+)\n", scripts.source("save")).group(1) == str(TRIM).encode()
-    assert re.search(rb"\nlocal TRIM = (\d+)\n", scripts.source("lg_write")).group(1) == str(LG_TRIM).encode()
 
 
 def test_save_replayed_after_retention_writes_nothing(make_cp: Callable[..., RedisCheckpointer]) -> None:
@@ -427,10 +446,10 @@ def test_save_replayed_after_retention_writes_nothing(make_cp: Callable[..., Red
 
 
 def test_replay_window_follows_the_budget_up_to_a_day(make_cp: Callable[..., RedisCheckpointer]) -> None:
-    assert make_cp()._policy.replay_window_ms == 70_000
-    assert make_cp(retry_budget=0)._policy.replay_window_ms == 60_000
+    assert make_cp().engine.policy.replay_window_ms == 70_000
+    assert make_cp(retry_budget=0).engine.policy.replay_window_ms == 60_000
     endless = make_cp(retry_budget=float("inf"), max_checkpoints=1)
-    assert endless._policy.replay_window_ms == 86_400_000
+    assert endless.engine.policy.replay_window_ms == 86_400_000
     first = endless.save("t", 1)
     endless.save("t", 2)
     assert endless.save("t", 1, checkpoint_id=first.id) == first  # removed, still known
@@ -443,13 +462,14 @@ def test_removed_records_go_after_the_replay_window(
     cp = make_cp(max_checkpoints=2, retry_budget=0.05)  # a 50 ms window
     for i in range(5):
         cp.save("t", i, checkpoint_id=f"c{i}")
-    history = cp.keys("t").history
+    def marks(kind: bytes) -> list:
+        return sorted(f.decode() for f in client.hkeys(cp.keys("t").head) if f.startswith(kind))
 
-    def removed() -> list:
-        return sorted(m.decode() for m in client.zrange(history, "-inf", "(0", byscore=True))
+    def removed() -> list:  # the ids of the marks, in the order they go
+        return sorted(client.hget(cp.keys("t").head, f).decode() for f in marks(b"q:"))
 
     def tombstones() -> list:
-        return sorted(f.decode() for f in client.hkeys(cp.keys("t").thread) if f.startswith(b"t:"))
+        return marks(b"t:")
 
     assert removed() == ["c0", "c1", "c2"]
     time.sleep(0.1)
@@ -470,16 +490,18 @@ def test_removed_records_go_after_the_replay_window(
 
 def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
     cp = make_cp(ttl_seconds=100, max_checkpoints=1)
+
+    def keys() -> list:  # with one checkpoint kept, its state is in the head: no active segment
+        return [k for k in cp.keys("t") if client.exists(k)]
+
     cp.save("t", 0)
     cp.save("t", 1)  # retention: the thread also holds a tombstone
-    for key in cp.keys("t"):
-        assert 0 < client.pttl(key) <= 100_000
+    assert len(keys()) == 2 and all(0 < client.pttl(k) <= 100_000 for k in keys())
     cp.with_ttl(None).save("t", 2)  # the latest save's policy applies to the whole thread
-    for key in cp.keys("t"):
-        assert client.pttl(key) == -1
+    assert len(keys()) == 2 and all(client.pttl(k) == -1 for k in keys())
     cp.with_ttl(5).save("t", 3)
-    assert all(0 < client.pttl(k) <= 5000 for k in cp.keys("t"))
-    # the CLI's prune leaves the thread's TTL on both keys
+    assert len(keys()) == 2 and all(0 < client.pttl(k) <= 5000 for k in keys())
+    # the CLI's prune leaves the thread's TTL on every key
     plain = make_cp(ttl_seconds=100)
     plain.save("p", 1)
     plain.save("p", 2)
@@ -489,9 +511,9 @@ def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], cli
 
 def test_with_ttl_shares_client_and_scripts(cp: RedisCheckpointer, client: Any) -> None:
     other = cp.with_ttl(60)
-    assert other.client is cp.client and other._scripts is cp._scripts
+    assert other.client is cp.client and other.engine.scripts is cp.engine.scripts
     assert other.ttl_seconds == 60 and cp.ttl_seconds is None
-    assert RedisCheckpointer(client, key_prefix="x")._scripts is cp._scripts
+    assert RedisCheckpointer(client, key_prefix="x").engine.scripts is cp.engine.scripts
     other.close()  # does not own the client
     cp.save("t", 1)
 
@@ -554,7 +576,7 @@ def test_threads_skips_stray_keys(cp: RedisCheckpointer, client: Any) -> None:
     cp.save("a}b", 1)
     p = cp.key_prefix.encode()
     for stray in (b"{\xff}", b"{%zz}", b"{%41}", b"{a}b}", b"{}"):
-        client.set(p + b":" + stray + b":thread", b"x")
+        client.set(p + b":" + stray + b":head", b"x")
     assert list(cp.threads()) == ["a}b"]
 
 

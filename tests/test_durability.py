@@ -84,7 +84,7 @@ def test_the_langgraph_saver_waits_for_replicas_too(
     with pytest.raises(ReplicationError) as err:
         saver.put_writes(first, [("n", 2)], "other-task")
     sleeper.join()
-    assert err.value.operation == "writes"
+    assert err.value.operation == "put_writes"
     # written on the primary all along; a removal waits as well
     assert len(list(saver.list({"configurable": {"thread_id": "g"}}))) == 2
     saver.prune(["g"])
@@ -118,7 +118,7 @@ def test_cluster_min_replicas_waits_on_the_primary_that_ran_the_save(
 ) -> None:
     cp = RedisCheckpointer.from_url(cluster_servers.url, key_prefix=prefix, min_replicas=1, min_replicas_timeout=0.3)
     cp.save("t", 0)
-    key = cp.keys("t").thread
+    key = cp.keys("t").head
     owner = cp.client.get_node_from_key(key)
     with redis.Redis(host=owner.host, port=owner.port) as primary:
         replica_port = next(

@@ -47,7 +47,7 @@ def threads_on(cp: RedisCheckpointer, cluster: RedisClusterServers, port: int, c
     out, i = [], 0
     while len(out) < count:
         tid = f"{tag}{i}"
-        if owner_port(cluster, cp.keys(tid).thread) == port:
+        if owner_port(cluster, cp.keys(tid).head) == port:
             out.append(tid)
         i += 1
     return out
@@ -97,7 +97,7 @@ def test_killed_primary_loses_no_save_acknowledged_with_min_replicas(
     what the README documents.
     """
     cp = RedisCheckpointer.from_url(cluster.url, key_prefix=prefix)
-    victim_port = owner_port(cluster, cp.keys("probe").thread)
+    victim_port = owner_port(cluster, cp.keys("probe").head)
     tids = threads_on(cp, cluster, victim_port, 8, "k")
     durable = Savers(
         cluster.url, prefix, [tids[0:2], tids[2:4], tids[4:6]],
@@ -133,7 +133,7 @@ def test_killed_primary_loses_no_save_acknowledged_with_min_replicas(
 
 def test_forced_failover_loses_nothing_even_without_wait(cluster: RedisClusterServers, prefix: str) -> None:
     cp = RedisCheckpointer.from_url(cluster.url, key_prefix=prefix)
-    primary_port = owner_port(cluster, cp.keys("probe").thread)
+    primary_port = owner_port(cluster, cp.keys("probe").head)
     tids = threads_on(cp, cluster, primary_port, 4, "f")
     savers = Savers(cluster.url, prefix, [tids[0:2], tids[2:4]], retry_budget=60)
     replica = replica_of(cluster, primary_port)
@@ -144,9 +144,9 @@ def test_forced_failover_loses_nothing_even_without_wait(cluster: RedisClusterSe
         with redis.Redis(port=replica.port) as client:
             client.execute_command("CLUSTER", "FAILOVER")
         deadline = time.monotonic() + 8
-        while owner_port(cluster, cp.keys(tids[0]).thread) != replica.port and time.monotonic() < deadline:
+        while owner_port(cluster, cp.keys(tids[0]).head) != replica.port and time.monotonic() < deadline:
             time.sleep(0.1)
-        if owner_port(cluster, cp.keys(tids[0]).thread) == replica.port:
+        if owner_port(cluster, cp.keys(tids[0]).head) == replica.port:
             break
     else:
         with open(f"{replica.dir}/redis.log") as log:
@@ -163,7 +163,7 @@ def two_threads_in_one_slot(cp: RedisCheckpointer) -> Tuple[str, str]:
     seen = {}
     for i in range(100000):
         tid = f"m{i}"
-        slot = key_slot(cp.keys(tid).thread.encode())
+        slot = key_slot(cp.keys(tid).head.encode())
         if slot in seen:
             return seen[slot], tid
         seen[slot] = tid
@@ -209,8 +209,8 @@ def test_moving_a_slot_while_saving_loses_and_duplicates_nothing(
     cluster.wait_ready()
     cp = RedisCheckpointer.from_url(cluster.url, key_prefix=prefix)
     plain, durable = two_threads_in_one_slot(cp)
-    slot = key_slot(cp.keys(plain).thread.encode())
-    source = owner_port(cluster, cp.keys(plain).thread)
+    slot = key_slot(cp.keys(plain).head.encode())
+    source = owner_port(cluster, cp.keys(plain).head)
     with redis.Redis(port=source) as client:
         primaries = {
             int(p[1]) for _s, _e, p, *_ in client.execute_command("CLUSTER", "SLOTS")
@@ -226,7 +226,7 @@ def test_moving_a_slot_while_saving_loses_and_duplicates_nothing(
     assert not mover.is_alive()
     time.sleep(0.5)
     results = savers.stop() + durable_savers.stop()
-    assert owner_port(cluster, cp.keys(plain).thread) == target
+    assert owner_port(cluster, cp.keys(plain).head) == target
     totals = check_histories(cp, results)
     print(totals)
     assert totals.get("storage", 0) == 0, [r[2] for r in results]

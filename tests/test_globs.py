@@ -54,7 +54,7 @@ def test_a_glob_matches_thread_ids_not_their_escaped_keys(tid: str, glob: str) -
     wanted = _glob_matches(glob, tid)
     assert parsed.matches(tid) == wanted
     if wanted:  # the SCAN pattern holds only escaped literals and "*": fnmatch reads it as Redis does
-        assert fnmatch.fnmatchcase(thread_keys("p", tid).thread, thread_pattern("p", parsed.scan))
+        assert fnmatch.fnmatchcase(thread_keys("p", tid).head, thread_pattern("p", parsed.scan))
 
 
 

@@ -183,9 +183,9 @@ def test_tls_server_through_rediss_url(certificates: Any, prefix: str) -> None:
 # -- ACL --------------------------------------------------------------------------------
 
 ACL_COMMANDS = (
-    "+evalsha +eval +script|load +hmget +hget +hset +hdel +hincrby +hexists +hlen +hscan +zadd +zrem "
-    "+zcount +zcard +zscore +zrange +zrangebylex +zrevrangebylex +zrevrangebyscore +zlexcount +zremrangebylex +pexpire "
-    "+pttl +persist +unlink +exists +copy +rename +set +time +scan +info +wait +memory|usage +config|get"
+    "+evalsha +script|load +multi +exec +hmget +hget +hset +hdel +hincrby +hexists +hlen +hscan +zadd +zrem "
+    "+zcard +zscore +zrange +zrangebylex +zrevrangebylex +zlexcount +zremrangebylex +zremrangebyrank +pexpire +pttl +persist "
+    "+unlink +exists +copy +rename +set +type +time +scan +info +wait +memory|usage +config|get"
 )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -20,10 +21,14 @@ from redis_checkpoint import CorruptCheckpointError, RedisCheckpointer
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.langgraph import RedisSaver
 from redis_checkpoint.langgraph import saver as saver_module
-from redis_checkpoint.scripts import LG_TRIM
+from redis_checkpoint import scripts
 from redis_checkpoint.testing import RedisClusterServers, wait_until
 
 from . import lg_graph
+from .clients import Calls
+
+#: Most checkpoints one call of the saver's retention or prune removes (``lua/lg_lib.lua``).
+LG_TRIM = int(re.search(rb"\nlocal TRIM = (\d+)", scripts.source("lg_lib")).group(1))  # type: ignore[union-attr]
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -143,8 +148,8 @@ def test_channel_values_are_stored_once_per_version() -> None:
     config = {"configurable": {"thread_id": "t"}}
     graph.invoke({"messages": [HumanMessage(content="a")]}, config)
     graph.invoke(Command_resume("yes"), config)
-    keys = saver._keys("t")
-    fields = [f.decode(errors="replace") for f in client.hkeys(keys.data)]
+    keys = saver.keys("t")
+    fields = [f.decode(errors="replace") for f in client.hkeys(keys.active)]
     blobs = [f for f in fields if f.startswith("b:")]
     checkpoints = [f for f in fields if f.startswith("c:")]
     versions = {tuple(f.split("\0")[:2]) for f in blobs}
@@ -180,7 +185,7 @@ def test_saver_options_retention_and_pruning() -> None:
     assert len(root) == 2  # retention per namespace
     latest = saver.get_tuple(config)  # the latest still loads with its values
     assert latest is not None and len(latest.checkpoint["channel_values"]["messages"]) == 4
-    blobs = lambda: [f for f in client.hkeys(saver._keys("t").data) if f.startswith(b"b:")]  # noqa: E731
+    blobs = lambda: [f for f in client.hkeys(saver.keys("t").active) if f.startswith(b"b:")]  # noqa: E731
     before = len(blobs())
     saver.prune(["t"])  # keep_latest: unreferenced channel values go too
     assert len(blobs()) < before
@@ -192,7 +197,7 @@ def test_saver_options_retention_and_pruning() -> None:
 
 
 def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() -> None:
-    """No call removes more than scripts.LG_TRIM checkpoints, so a long thread never
+    """No call removes more than LG_TRIM checkpoints, so a long thread never
     blocks Redis for long (0.43 s for 20,000 in one call before): retention lowered
     on it catches up over the next puts; prune and delete_for_runs call as often as needed."""
     client = fakeredis.FakeRedis()
@@ -209,23 +214,17 @@ def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() 
     assert latest is not None and latest.checkpoint["channel_values"] == {"n": 3}
 
     put_steps(saver, "u", {"n": 1}, steps=2 * LG_TRIM + 4)
-    removed = []
-    original = saver._write
+    calls = Calls(saver.engine)
 
-    def counted(op: str, *args: Any) -> int:
-        n = original(op, *args)
-        if op in ("keep_latest", "remove"):
-            removed.append(n)
-        return n
+    def removed() -> List[int]:
+        return [reply[0] for name, _, reply in calls.log if name in ("lg_keep_latest", "lg_remove")]
 
-    saver._write = counted  # type: ignore[method-assign]
     saver.prune(["u"])
-    assert removed == [LG_TRIM, LG_TRIM, 3] and count("u") == 1
-
-    removed.clear()
+    assert removed() == [LG_TRIM, LG_TRIM, 3] and count("u") == 1
+    calls.clear()
     put_steps(saver, "v", {"n": 1}, steps=LG_TRIM + 5, metadata={"run_id": "r1"})
     saver.delete_for_runs(["r1"])
-    assert removed == [LG_TRIM, 5] and count("v") == 0
+    assert removed() == [saver_module.REMOVE_PAGE, LG_TRIM + 5 - saver_module.REMOVE_PAGE] and count("v") == 0
 
 
 def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call() -> None:
@@ -243,32 +242,24 @@ def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call()
             ckpt = empty_checkpoint()
             ckpt["id"] = f"{step}-{ns}"
             saver.put({"configurable": {"thread_id": "t", "checkpoint_ns": ns}}, ckpt, {}, {})
-    calls: List[Tuple[str, Any]] = []
-    read, write = saver._read, saver._write
+    calls = Calls(saver.engine)
 
-    def spy_read(op: str, thread_id: str, *args: Any) -> Any:
-        calls.append((args[0], args[1:]))
-        return read(op, thread_id, *args)
+    def pages() -> List[Tuple[Any, ...]]:
+        return [tuple(argv) for name, argv, _ in calls.log if name == "lg_namespaces"]
 
-    def spy_write(op: str, thread_id: str, *args: Any) -> int:
-        removed = write(op, thread_id, *args)
-        calls.append((op, (args, removed)))
-        return removed
-
-    saver._read, saver._write = spy_read, spy_write  # type: ignore[method-assign]
     first = list(saver.list({"configurable": {"thread_id": "t"}}, limit=3))
     assert [t.config["configurable"]["checkpoint_ns"] for t in first] == [spaces[0], spaces[0], spaces[1]]
-    assert [a for op, a in calls if op == "namespaces"] == [("", saver_module.NS_PAGE)]
+    assert pages() == [("", saver_module.NS_PAGE)]
     everything = list(saver.list({"configurable": {"thread_id": "t"}}))
     assert len(everything) == 1234 + 13
-    pages = [a for op, a in calls if op == "namespaces"][1:]
-    assert len(pages) == 13 and pages[1] == (">" + spaces[saver_module.NS_PAGE - 1], saver_module.NS_PAGE)
+    assert len(pages()) == 14 and pages()[2] == (">" + spaces[saver_module.NS_PAGE - 1], saver_module.NS_PAGE)
     calls.clear()
     saver.prune(["t"])
     page = saver_module.NS_PAGE
-    assert [op for op, _ in calls] == ["namespaces", "keep_latest"] * 13  # a page read, then pruned
-    pruned = [a for op, a in calls if op == "keep_latest"]
-    assert [list(names) for names, _ in pruned] == [spaces[i:i + page] for i in range(0, 1234, page)]
+    # a page read, then pruned (drop.lua frees the sealed segments left without checkpoints)
+    assert calls.names("lg_namespaces", "lg_keep_latest") == ["lg_namespaces", "lg_keep_latest"] * 13
+    pruned = [(list(argv[1:]), reply[0]) for name, argv, reply in calls.log if name == "lg_keep_latest"]
+    assert [names for names, _ in pruned] == [spaces[i:i + page] for i in range(0, 1234, page)]
     assert [removed for _, removed in pruned] == [1] * 13
     assert len(list(saver.list({"configurable": {"thread_id": "t"}}))) == 1234
 
@@ -313,22 +304,15 @@ def test_delta_channel_history_reads_the_chain_in_one_call(
     saver = RedisSaver(client, key_prefix=prefix)
     lg_graph.run_delta(saver, "t")
     history = list(saver.list({"configurable": {"thread_id": "t"}}))
-    reads: List[str] = []
-    original = saver._read
-
-    def counted(op: str, thread_id: Any, mode: str, *args: Any) -> Any:
-        reads.append(mode)
-        return original(op, thread_id, mode, *args)
-
-    saver._read = counted  # type: ignore[method-assign]
+    calls = Calls(saver.engine)
     for tup in history:
         # what LangGraph asks for: the channels not snapshotted in this checkpoint
         pending = sorted(tup.metadata.get("counters_since_delta_snapshot") or {})
         for channels in (pending, ["items", "other"], ["other"], ["items", "missing"]):
-            reads.clear()
+            calls.clear()
             ours = saver.get_delta_channel_history(config=tup.config, channels=channels)
             if channels == pending and pending:
-                assert reads == ["chain"]  # one call to Redis
+                assert calls.names() == ["lg_chain"]  # one call to Redis
             assert ours == BaseCheckpointSaver.get_delta_channel_history(saver, config=tup.config, channels=channels)
     assert asyncio.run(saver.aget_delta_channel_history(config=history[0].config, channels=["items"])) == (
         saver.get_delta_channel_history(config=history[0].config, channels=["items"]))
@@ -337,14 +321,14 @@ def test_delta_channel_history_reads_the_chain_in_one_call(
     deep = max(history, key=lambda t: max((pair[1] for pair in (
         t.metadata.get("counters_since_delta_snapshot") or {}).values()), default=0))
     pending = sorted(deep.metadata["counters_since_delta_snapshot"])
-    reads.clear()
+    calls.clear()
     ours = saver.get_delta_channel_history(config=deep.config, channels=pending)
-    assert len(reads) > 1 and set(reads) == {"chain"}
+    assert len(calls.names()) > 1 and set(calls.names()) == {"lg_chain"}
     assert ours == BaseCheckpointSaver.get_delta_channel_history(saver, config=deep.config, channels=pending)
     monkeypatch.undo()
     # a link removed in the middle of the chain: the walk reads on from the next parent
-    links = sorted(f for f in client.hkeys(saver._keys("t").data) if f.startswith(b"p:"))
-    client.hdel(saver._keys("t").data, links[len(links) // 2])
+    links = sorted(f for f in client.hkeys(saver.keys("t").head) if f.startswith(b"p:"))
+    client.hdel(saver.keys("t").head, links[len(links) // 2])
     for tup in history:
         expected = BaseCheckpointSaver.get_delta_channel_history(saver, config=tup.config, channels=["items"])
         assert saver.get_delta_channel_history(config=tup.config, channels=["items"]) == expected
@@ -383,14 +367,7 @@ def test_alist_reads_a_page_at_a_time() -> None:
     """An async consumer that stops early stops the reading; a long history is never read whole."""
     saver = RedisSaver(fakeredis.FakeRedis())
     put_steps(saver, "t", {"n": 1}, steps=250)
-    reads = []
-    original = saver._read
-
-    def counted(op: str, *args: Any) -> Any:
-        reads.append(args[1])  # "namespaces" or "list"
-        return original(op, *args)
-
-    saver._read = counted  # type: ignore[method-assign]
+    calls = Calls(saver.engine)
 
     async def take(n: Any) -> Any:
         out = []
@@ -400,12 +377,12 @@ def test_alist_reads_a_page_at_a_time() -> None:
                 break
         return out
 
-    assert len(asyncio.run(take(5))) == 5 and reads == ["namespaces", "list"]
-    reads.clear()
+    assert len(asyncio.run(take(5))) == 5 and calls.names() == ["lg_namespaces", "lg_list"]
+    calls.clear()
     everything = asyncio.run(take(None))
     assert everything == [t.config["configurable"]["checkpoint_id"]
                           for t in saver.list({"configurable": {"thread_id": "t"}})]
-    assert len(everything) == 250 and reads[:4] == ["namespaces", "list", "list", "list"]
+    assert len(everything) == 250 and calls.names()[:4] == ["lg_namespaces", "lg_list", "lg_list", "lg_list"]
 
 
 def test_encrypted_serializer_round_trips_and_stores_no_plaintext() -> None:
@@ -415,7 +392,7 @@ def test_encrypted_serializer_round_trips_and_stores_no_plaintext() -> None:
     saver = RedisSaver(client, serde=EncryptedSerializer.from_pycryptodome_aes(key=b"0123456789abcdef"))
     config = put_steps(saver, "t", {"notes": "the launch code is 0000"})
     assert saver.get_tuple(config).checkpoint["channel_values"]["notes"] == "the launch code is 0000"  # type: ignore[union-attr]
-    stored = b"".join(v for v in client.hgetall(saver._keys("t").data).values())
+    stored = b"".join(v for key in saver.keys("t")[::3] for v in client.hgetall(key).values())
     assert b"launch code" not in stored
 
 
@@ -425,9 +402,9 @@ def test_ttl_retention_and_compression_as_in_the_core(redis_url: str, prefix: st
 
     saver = RedisSaver.from_url(redis_url, key_prefix=prefix, ttl_seconds=0.5, compression_threshold=100)
     put_steps(saver, "t", {"text": "refund order seven " * 200})
-    keys = saver._keys("t")
-    assert all(0 < real_client.pttl(k) <= 500 for k in (keys.data, keys.ids))  # no writes key yet
-    blobs = [v for f, v in real_client.hgetall(keys.data).items() if f.startswith(b"b:")]
+    keys = saver.keys("t")
+    assert all(0 < real_client.pttl(k) <= 500 for k in (keys.head, keys.ids, keys.active))  # no writes key yet
+    blobs = [v for f, v in real_client.hgetall(keys.active).items() if f.startswith(b"b:")]
     assert blobs and all(b[1] & 0x0F == 1 for b in blobs)  # snappy frames (codec.py)
     assert sum(len(b) for b in blobs) < len("refund order seven " * 200)
     time.sleep(0.8)
@@ -446,14 +423,14 @@ def test_refresh_ttl_on_read_slides_the_ttl_on_get_tuple(
     saver = RedisSaver.from_url(redis_url, key_prefix=prefix, ttl_seconds=5, refresh_ttl_on_read=refresh)
     config = put_steps(saver, "t", {"text": "x"})
     saver.put_writes(config, [("text", "y")], task_id="task")
-    keys = saver._keys("t")
+    keys = saver.keys("t")
     time.sleep(1.0)
     assert all(0 < real_client.pttl(k) <= 4000 for k in keys)
     assert saver.get_tuple({"configurable": {"thread_id": "t"}}) is not None
     left = [real_client.pttl(k) for k in keys]
     assert all(4500 < t <= 5000 for t in left) if refresh else all(0 < t <= 4000 for t in left), left
     assert saver.get_tuple({"configurable": {"thread_id": "other"}}) is None
-    assert real_client.exists(*saver._keys("other")) == 0  # nothing is created for a missing thread
+    assert real_client.exists(*saver.keys("other")) == 0  # nothing is created for a missing thread
     saver.delete_thread("t")
     saver.close()
 
@@ -471,7 +448,7 @@ def test_planted_blobs_are_corrupt(kind: str, planted: Any) -> None:
     saver = RedisSaver(client)
     config = put_steps(saver, "t", {"notes": "x"}, steps=1)
     saver.put_writes(config, [("notes", "y")], task_id="task")
-    data = saver._keys("t").data
+    data = saver.keys("t").active
     fields = [f for f in client.hkeys(data) if f.startswith(kind.encode())]
     assert fields
     blob = planted if isinstance(planted, bytes) else Codec().encode(planted)  # any CBOR
@@ -504,7 +481,8 @@ def test_a_value_shared_by_a_page_is_sent_once() -> None:
         ckpt.update(id=f"{step:04d}", channel_values={"msgs": [step], "docs": ["d"] * 50},
                     channel_versions=dict(versions))
         config = saver.put(config, ckpt, {"step": step}, new)
-    reply = saver._read("list", "t", "list", "", "", 10, "")[2:]  # after (members read, last id)
+    engine = saver.engine
+    reply = engine.run("list", "t", engine.scripts.lg_list, saver.keys("t"), ("", "", 10, ""))[2:]
     docs = [reply[i + 1] for i, x in enumerate(reply) if isinstance(x, bytes) and x.startswith(b"b:\0docs\0")]
     assert [isinstance(d, bytes) for d in docs] == [True, False, False]  # newest first; then 0
     tuples = list(saver.list({"configurable": {"thread_id": "t"}}))
@@ -516,7 +494,7 @@ def test_a_value_shared_by_a_page_is_sent_once() -> None:
     first = reply.index(docs[0])
     planted = reply[:first] + [0] + reply[first + 1:]
     with pytest.raises(CorruptCheckpointError, match="refers to no earlier value") as err:
-        list(entries(saver._codec, "t", planted))
+        list(entries(saver.codec, "t", planted))
     assert err.value.checkpoint_id == "0002"
 
 
@@ -528,8 +506,8 @@ def test_index_entries_without_a_record_are_skipped_and_reading_goes_on() -> Non
     ids = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread)]
     newest = saver.get_tuple(thread)
     client = saver.checkpointer.client
-    client.zadd(saver._keys("t").ids, {"\x00" + ids[1] + "x": 0})  # between the two newest
-    client.zadd(saver._keys("t").ids, {f"\x00{ids[0]}{n:02d}": 0 for n in range(12)})  # 12 newer
+    client.zadd(saver.keys("t").ids, {"\x00" + ids[1] + "x": 0})  # between the two newest
+    client.zadd(saver.keys("t").ids, {f"\x00{ids[0]}{n:02d}": 0 for n in range(12)})  # 12 newer
     again = saver.get_tuple(thread)
     assert again is not None and newest is not None and again.config == newest.config
     for limit in (1, 2, 3):  # pages of `limit` entries, some pages with no checkpoint at all
@@ -580,7 +558,8 @@ def test_from_conn_string_opens_as_other_savers_do_and_closes_what_it_opened(red
         found = again.get_tuple({"configurable": {"thread_id": thread}})
         assert found is not None and found.metadata["step"] == 1
         before = client.client_id()
-    assert client.client_id() == before  # a client that was given is never closed: same connection
+    # a client that was given is never closed: its connections stay open
+    assert before in {int(c["id"]) for c in real_client.client_list()} and client.ping()
     # and the constructor keywords of langgraph-checkpoint-redis
     for saver in (RedisSaver(redis_client=client), RedisSaver(redis_url=redis_url), RedisSaver(redis_url)):
         found = saver.get_tuple({"configurable": {"thread_id": thread}})
@@ -615,10 +594,11 @@ def test_from_conn_string_with_async_with_and_bad_arguments() -> None:
 def test_from_conn_string_reads_the_ttl_dict_of_langgraph_checkpoint_redis() -> None:
     client = fakeredis.FakeRedis()
     with RedisSaver.from_conn_string(redis_client=client, ttl={"default_ttl": 2, "refresh_on_read": True}) as saver:
-        assert saver.checkpointer.ttl_seconds == 120 and saver.checkpointer._refresh  # minutes, as it reads them
+        # minutes, as it reads them
+        assert saver.checkpointer.ttl_seconds == 120 and saver.engine.options.refresh_ttl_on_read
         put_steps(saver, "t", {"n": 1}, steps=1)
-        keys = saver._keys("t")
-        assert all(110_000 < client.pttl(key) <= 120_000 for key in (keys.data, keys.ids))  # no writes yet
+        keys = saver.keys("t")
+        assert all(110_000 < client.pttl(key) <= 120_000 for key in (keys.head, keys.ids, keys.active))
     for bad, exc in (({"default_ttl": 2, "sweep": 1}, ValueError), ([2], ValueError),
                      ({"default_ttl": "2"}, TypeError)):
         with pytest.raises(exc, match="ttl"):

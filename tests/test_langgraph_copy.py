@@ -1,8 +1,4 @@
-"""``RedisSaver.copy_thread``: a snapshot, pages, then one commit (``langgraph/copying.py``).
-
-Before, the copy read and wrote a whole thread in one script call each: 65 and
-73 ms of server time for 3000 checkpoints, during which Redis served no one.
-"""
+"""``RedisSaver.copy_thread``: a snapshot, pages, then one commit (``langgraph/copying.py``)."""
 from __future__ import annotations
 
 import itertools
@@ -18,7 +14,7 @@ from redis_checkpoint.cluster import scan_keys
 from redis_checkpoint.langgraph import RedisSaver, copying
 from redis_checkpoint.testing import RedisServer
 
-from .clients import WritesAfterReading, command_calls, sleeping
+from .clients import AfterCall, Calls, command_calls, sleeping
 from .test_langgraph_model import check_layout
 
 
@@ -34,9 +30,14 @@ def fill(saver: RedisSaver, thread: str, steps: int, value: str = "v") -> None:
         saver.put_writes(configs[ns], [("a", step), ("b", f"w{step}")], task_id=f"task{step}")
 
 
-def contents(client: Any, saver: RedisSaver, thread: str) -> Tuple[Dict[bytes, bytes], List[bytes], List[bytes]]:
-    keys = saver._keys(thread)
-    return client.hgetall(keys.data), client.zrange(keys.ids, 0, -1), client.zrange(keys.writes, 0, -1)
+def contents(client: Any, saver: RedisSaver, thread: str) -> List[Any]:
+    """Every key of the thread, sealed segments included, but the head's TTL bookkeeping
+    (a copy takes its own TTL)."""
+    keys = saver.keys(thread)
+    head = {f: v for f, v in client.hgetall(keys.head).items() if f not in (b"x", b"st", b"rt")}
+    first, end = (int(n or 0) for n in client.hmget(keys.head, "s0", "sn"))
+    return [head, client.zrange(keys.ids, 0, -1), client.zrange(keys.writes, 0, -1), client.hgetall(keys.active),
+            *(client.hgetall(key) for key in keys.segments(first, end))]
 
 
 def leftovers(client: Any, prefix: str) -> List[bytes]:
@@ -44,32 +45,35 @@ def leftovers(client: Any, prefix: str) -> List[bytes]:
     return list(scan_keys(client, f"{prefix}:*~*"))
 
 
-def test_copy_goes_page_by_page_and_is_exact(client: Any, prefix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("segments", [None, 7], ids=["one-segment", "sealed-segments"])
+def test_copy_goes_page_by_page_and_is_exact(
+    client: Any, prefix: str, monkeypatch: pytest.MonkeyPatch, segments: Any
+) -> None:
     monkeypatch.setattr(copying, "FIELDS_PER_PAGE", 4)
     monkeypatch.setattr(copying, "MEMBERS_PER_PAGE", 3)
-    saver = RedisSaver(client, key_prefix=prefix, ttl_seconds=300)
+    options = {"segment_checkpoints": segments} if segments else {}
+    saver = RedisSaver(client, key_prefix=prefix, ttl_seconds=300, **options)
     fill(saver, "src", 30)  # 180 hash fields: past 128, Redis stores a hash as a table, which HSCAN pages
     fill(saver, "dst", 5, value="old")  # replaced whole, not merged
-    stages: List[Tuple[int, int, int]] = []  # (hash fields, index members, writes members) per call
-    run = saver.checkpointer._run
-
-    def spy(op: str, thread_id: str, call: Any, *args: Any) -> Any:
-        if call is saver.checkpointer._scripts.lg_copy and args[1][0] == "stage":
-            n, m = args[1][3], args[1][4]
-            stages.append((n, m, len(args[1]) - 5 - 2 * n - m))
-        return run(op, thread_id, call, *args)
-
-    monkeypatch.setattr(saver.checkpointer, "_run", spy)
+    calls = Calls(saver.engine)
     saver.copy_thread("src", "dst")
     assert contents(client, saver, "dst") == contents(client, saver, "src")
     check_layout(client, saver, "dst")
-    fields = [n for n, _, _ in stages if n]
-    assert sum(fields) == len(contents(client, saver, "src")[0]) and len(fields) > 5, stages
-    assert max(fields) <= 40, stages  # HSCAN's COUNT (4) is a hint, never 10 times over
-    assert [m for _, m, _ in stages if m] == [3] * 10
-    assert [w for _, _, w in stages if w] == [3] * 20
+    stages = [(argv[0], len(argv) - 2) for name, argv, _ in calls.log if name == "lg_copy_stage"]
+    fields = [n // 2 for kind, n in stages if kind == b"hash" or kind == "hash"]
+    keys = saver.keys("src")
+    first, end = (int(n or 0) for n in client.hmget(keys.head, "s0", "sn"))
+    src_fields = sum(client.hlen(k) for k in (keys.head, keys.active, *keys.segments(first, end)))
+    assert sum(fields) == src_fields and len(fields) > 5, stages
+    # HSCAN's COUNT (4) is a hint: a hash small enough to be one listpack (at most 128
+    # fields) comes whole, a larger one in pages never 10 times over
+    assert max(fields) <= 128 and sorted(fields)[-2] <= 40, stages
+    members = [n for kind, n in stages if kind in (b"zset", "zset")]
+    assert sum(members) == 30 + 60 and max(members) == 3  # index and writes members, 3 a page
     assert leftovers(client, prefix) == []
-    assert 0 < client.pttl(saver._keys("dst").ids) <= 300_000
+    assert 0 < client.pttl(saver.keys("dst").ids) <= 300_000
+    if segments:
+        assert client.exists(saver.keys("dst").sealed(0)) and 300_000 < client.pttl(saver.keys("dst").sealed(0))
     dst = saver.get_tuple({"configurable": {"thread_id": "dst", "checkpoint_ns": ""}})
     assert dst is not None and dst.checkpoint["channel_values"] == {"a": "v29"}
     assert sorted(w[1:] for w in dst.pending_writes) == [("a", 29), ("b", "w29")]  # type: ignore[union-attr]
@@ -92,18 +96,19 @@ def test_a_copy_missing_a_page_changes_nothing(redis_url: str, prefix: str, monk
     not put a partial copy in the target's place."""
     tokens = iter(["snap", "stage"])
     monkeypatch.setattr(copying, "secrets", SimpleNamespace(token_hex=lambda _n: next(tokens)))
-    copier = WritesAfterReading.from_url(redis_url)
+    copier = redis.Redis.from_url(redis_url)
     admin = redis.Redis.from_url(redis_url)
     saver = RedisSaver(copier, key_prefix=prefix)
     try:
         fill(saver, "src", 6)
         fill(saver, "dst", 2, value="old")
         before = contents(admin, saver, "dst")
-        copier.key = f"{saver._keys('src').data}~snap"
-        copier.hook = lambda: admin.unlink(copier.key)  # right after the snapshot is taken
+        snapshot = f"{saver.keys('src').active}~snap"
+        hook = AfterCall(saver.engine, saver.engine.scripts.lg_copy_snapshot, snapshot,
+                         lambda: admin.unlink(snapshot))  # right after the snapshot is taken
         with pytest.raises(StorageError, match="copy incomplete"):
             saver.copy_thread("src", "dst")
-        assert copier.hook is None, "the hook did not run"
+        assert hook.ran, "the hook did not run"
         assert contents(admin, saver, "dst") == before
         assert leftovers(admin, prefix) == []
     finally:
@@ -120,26 +125,28 @@ def test_a_lost_commit_reply_is_replayed_harmlessly(
     admin = redis.Redis(port=fault_server.port)
     saver = RedisSaver.from_url(fault_server.url, key_prefix=prefix, socket_timeout=0.4)
     fill(saver, "src", 5)
-    cp = saver.checkpointer
-    write, calls = cp._write, itertools.count()
+    engine = saver.engine
+    call, calls = engine.call, itertools.count()
     seen: List[int] = []
 
-    def lose_the_reply(*args: Any) -> Any:  # only the commit goes through _write
+    def lose_the_reply(op: str, *args: Any, **kwargs: Any) -> Any:  # the commit only
+        if op != "copy_thread" or args[2][0][1] != engine.scripts.lg_copy_commit.sha:
+            return call(op, *args, **kwargs)
         seen.append(command_calls(admin, "evalsha"))
         sleeper = sleeping(fault_server.port, 1.5)
         try:
-            return write(*args)
+            return call(op, *args, **kwargs)
         finally:
             sleeper.join()
             next(calls)
 
-    monkeypatch.setattr(cp, "_write", lose_the_reply)
+    monkeypatch.setattr(engine, "call", lose_the_reply)
     saver.copy_thread("src", "dst")
     assert next(calls) == 1
     assert command_calls(admin, "evalsha") - seen[0] >= 2, "the commit was not re-sent: the test proved nothing"
     assert contents(admin, saver, "dst") == contents(admin, saver, "src")
     assert leftovers(admin, prefix) == []
-    saver.checkpointer.close()
+    saver.close()
     admin.close()
 
 

@@ -22,7 +22,7 @@ from langgraph.checkpoint.base import WRITES_IDX_MAP, empty_checkpoint, get_chec
 
 from redis_checkpoint.langgraph import RedisSaver
 
-from .clients import WritesAfterReading
+from .clients import AfterCall
 
 THREADS = ("t1", "t2")
 NAMESPACES = ("", "sub")
@@ -38,29 +38,42 @@ Key = Tuple[str, str]  # (thread, namespace)
 def check_layout(client: Any, saver: RedisSaver, thread: str) -> None:
     """The stored keys of one thread are consistent, whatever was done to it.
 
-    Every index member has its record and blob list and nothing else has one;
-    every blob is referenced, and its count is the number of checkpoints that
-    list it; every write belongs to a checkpoint in the index and has its value.
+    Every index member has a segment in the head, and that segment holds its record
+    and blob list, and every blob it lists; nothing else has a segment or a record.
+    In the active segment, every blob is counted once per checkpoint there that
+    lists it, and none is left that no such checkpoint lists; a sealed segment is
+    counted by how many checkpoints still live in it. Every write belongs to a
+    checkpoint in the index, and its value is in that checkpoint's segment.
     """
-    keys = saver._keys(thread)
-    data = client.hgetall(keys.data)
+    keys = saver.keys(thread)
+    head = client.hgetall(keys.head)
     members = set(client.zrange(keys.ids, 0, -1))
     write_members = set(client.zrange(keys.writes, 0, -1))
-    by_kind: Dict[bytes, Dict[bytes, bytes]] = {}
-    for field, value in data.items():
-        kind, _, name = field.partition(b":")
-        by_kind.setdefault(kind, {})[name] = value
-    assert set(by_kind.get(b"c", {})) == members, "records and index members differ"
-    assert set(by_kind.get(b"v", {})) == members, "blob lists and index members differ"
-    listed = Counter(f for v in by_kind.get(b"v", {}).values() for f in v.split(b"\n") if f)
-    counts = {name: int(v) for name, v in by_kind.get(b"r", {}).items()}
+    at = {f[2:]: int(v) for f, v in head.items() if f.startswith(b"s:")}
+    assert set(at) == members, "segments and index members differ"
+    active = int(head.get(b"sn", 0))
+    segments = {n: client.hgetall(keys.active if n == active else keys.sealed(n)) for n in set(at.values())}
+    records = {m: segments[at[m]] for m in members}
+    for m, seg in records.items():
+        assert b"c:" + m in seg and b"v:" + m in seg, f"{m!r} has no record in segment {at[m]}"
+        for field in filter(None, seg[b"v:" + m].split(b"\n")):
+            assert field in seg, f"{m!r} lists {field!r}, which segment {at[m]} lacks"
+    data = client.hgetall(keys.active)
+    here = [m for m in members if at[m] == active]
+    assert {f[2:] for f in data if f[:2] in (b"c:", b"v:")} == set(here), "records in the active segment differ"
+    listed = Counter(f for m in here for f in data[b"v:" + m].split(b"\n") if f)
+    counts = {f[2:]: int(v) for f, v in data.items() if f.startswith(b"r:")}
     assert counts == dict(listed), "reference counts differ from the blob lists"
-    blobs = {b"b:" + name for name in by_kind.get(b"b", {})}
+    blobs = {f for f in data if f.startswith(b"b:")}
     assert blobs <= set(listed), f"blobs no checkpoint lists: {sorted(blobs - set(listed))[:3]}"
-    assert set(by_kind.get(b"w", {})) == write_members, "write values and write members differ"
+    assert int(head.get(b"sc", 0)) == len(here), "the active segment's count is off"
+    for n in set(at.values()) - {active}:
+        assert int(head[b"g:%d" % n]) == sum(1 for m in members if at[m] == n), f"segment {n}'s count is off"
     for w in write_members:
         ns, cid = w.split(b"\0")[:2]
-        assert ns + b"\0" + cid in members, f"write {w!r} outlived its checkpoint"
+        m = ns + b"\0" + cid
+        assert m in members, f"write {w!r} outlived its checkpoint"
+        assert b"w:" + w in segments[at[m]], f"write {w!r} has no value"
 
 
 class GraphModel:
@@ -84,12 +97,13 @@ class GraphModel:
         return out
 
 
-def machine_for(client: Any) -> type:
+def machine_for(client: Any, **options: Any) -> type:
     class Graphs(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             prefix = f"lgmodel{uuid.uuid4().hex[:10]}"
-            self.savers = {k: RedisSaver(client, key_prefix=prefix, max_checkpoints=k or None) for k in (0, 1, 2)}
+            self.savers = {k: RedisSaver(client, key_prefix=prefix, max_checkpoints=k or None, **options)
+                           for k in (0, 1, 2)}
             self.saver = self.savers[0]
             self.model = GraphModel()
             self.next_id = 0
@@ -234,6 +248,15 @@ def test_saver_matches_its_model(client: Any) -> None:
     )
 
 
+def test_saver_matches_its_model_across_segments(client: Any) -> None:
+    """The same, with segments sealed every few checkpoints: puts whose parent went to a
+    sealed segment, reads and writes of checkpoints there, removals and copies over them."""
+    run_state_machine_as_test(
+        machine_for(client, segment_checkpoints=3, segment_bytes=2000),
+        settings=settings(max_examples=50, stateful_step_count=30, deadline=None),
+    )
+
+
 @pytest.mark.redis
 @pytest.mark.parametrize("keep", [None, 1])
 def test_copy_thread_is_a_snapshot_while_the_source_is_written(
@@ -246,7 +269,7 @@ def test_copy_thread_is_a_snapshot_while_the_source_is_written(
     (the copy's newest checkpoint then did not load), or with retention the
     record of a checkpoint no longer in the index.
     """
-    copier = WritesAfterReading.from_url(redis_url)
+    copier = redis.Redis.from_url(redis_url)
     other = redis.Redis.from_url(redis_url)
     saver = RedisSaver(copier, key_prefix=prefix, max_checkpoints=keep)
     writer = RedisSaver(other, key_prefix=prefix, max_checkpoints=keep)
@@ -266,10 +289,9 @@ def test_copy_thread_is_a_snapshot_while_the_source_is_written(
 
         put(1)
         put(2)
-        copier.key = saver._keys("src").data
-        copier.hook = lambda: put(3)
+        hook = AfterCall(saver.engine, "HMGET", saver.keys("src").head, lambda: put(3))
         saver.copy_thread("src", "dst")
-        assert copier.hook is None, "the hook did not run"
+        assert hook.ran, "the hook did not run"
         check_layout(other, saver, "dst")
         copied = [t.config["configurable"]["checkpoint_id"] for t in saver.list({"configurable": {"thread_id": "dst"}})]
         newest_first = ids[::-1]  # the copy holds the source before the put, or after it

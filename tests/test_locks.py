@@ -15,6 +15,7 @@ LOCKS = [
     ("redis_checkpoint.cluster", "_guard"),
     ("redis_checkpoint.contrib.django", "_lock"),
     ("redis_checkpoint.contrib.celery", "_lock"),
+    ("redis_checkpoint.wire", "_held_lock"),
 ]
 
 

@@ -195,7 +195,7 @@ def cmd_stats(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
         with_ttl += info.ttl_seconds is not None
         stored = admin.frame(cp, thread_id)
         if stored is not None:  # compression measured on the latest states, without decoding them
-            cbor_total += cp._codec.body_size(stored)
+            cbor_total += cp.engine.options.codec.body_size(stored)
             stored_total += len(stored)
     data = {
         "threads": threads, "checkpoints": checkpoints, "memory_bytes": memory,

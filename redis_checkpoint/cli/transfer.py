@@ -24,6 +24,7 @@ from typing import IO, Any, Callable, Iterator, List, Tuple
 
 import cbor2
 
+from .. import core
 from ..base import ANY
 from ..codec import DECODER_LIMITS
 from ..errors import SerializationError
@@ -144,8 +145,8 @@ def _check_savable(cp: RedisCheckpointer, n: int, thread: str, cks: List[Tuple[s
     stops the import before it writes."""
     for i, (_cid, state, metadata) in enumerate(cks):
         try:
-            cp._codec.encode(state)
-            encode_metadata(cp._meta_codec, metadata)
+            cp.engine.options.codec.encode(state)
+            encode_metadata(cp.engine.options.meta_codec, metadata)
         except (SerializationError, TypeError) as exc:
             raise ImportFormatError(f"thread entry {n} ({thread!r:.60}): checkpoint {i}: {exc}") from None
 
@@ -174,7 +175,7 @@ def import_(
         if not seekable:  # a pipe: each entry before its first write
             _check_savable(cp, threads + 1, thread, cks)
         for cid, state, metadata in cks:
-            written += cp._save(thread, state, metadata, ANY, cid)[1]
+            written += core.save(cp.engine, thread, state, metadata, ANY, cid)[1]
             checkpoints += 1
         threads += 1
         on_thread(threads)

@@ -1,14 +1,14 @@
-"""``copy_thread`` in pages, never the whole thread through Lua (``lua/lg_copy.lua``).
+"""``copy_thread`` in pages, never the whole thread through Lua.
 
-1. "snapshot": one call copies the source's three keys inside the source's slot,
-   under keys of this copy (``keys.copy_keys``), so a ``put`` on the source
-   meanwhile is in the copy whole or not at all. ``COPY`` runs in C: about 15 ms
-   for 3000 checkpoints, a quarter of what reading them through Lua took.
-2. The snapshot is read in pages (``HSCAN``, ``ZRANGE``), and each page is
-   "stage"d into keys of this copy in the target's slot. The two threads may
-   sit on different cluster nodes, so the pages pass through the client.
-3. "commit" checks that the staged keys hold all the snapshot held, then unlinks
-   the target and renames the staged keys in its place, in one call.
+1. ``lg_copy_snapshot.lua`` copies the source's keys (head, index, writes, active
+   segment, sealed segments) inside the source's slot, under keys of this copy
+   (``keys.copy_keys``), so a ``put`` on the source meanwhile is in the copy whole or
+   not at all. ``COPY`` runs in C.
+2. The snapshot is read in pages (``HSCAN``, ``ZRANGE``), and each page is written
+   with ``lg_copy_stage.lua`` into keys of this copy in the target's slot. The two
+   threads may sit on different cluster nodes, so the pages pass through the client.
+3. ``lg_copy_commit.lua`` checks that the staged keys hold all the snapshot held,
+   then unlinks the target's keys and renames the staged ones in their place, in one call.
 
 If the copy stops half-way, the target is left as it was and the copy's keys
 expire after ``STAGING_TTL_MS``. The snapshot costs the source's memory again
@@ -17,79 +17,100 @@ until the copy ends.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any, Iterator, List, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Sequence, Tuple
 
 import redis
 
 from .. import keys as _keys
-from ..errors import ReplicationError
 
 if TYPE_CHECKING:
-    from ..store import RedisCheckpointer
+    from ..engine import Engine
 
-FIELDS_PER_PAGE = 200  # HSCAN's COUNT: a page holds about this many channel values
+FIELDS_PER_PAGE = 200  # HSCAN's COUNT: a page holds about this many fields
 MEMBERS_PER_PAGE = 1000
 STAGING_TTL_MS = 3_600_000  # a copy's own keys outlive a copy that stopped by an hour
+OP = "copy_thread"
 
-Page = Tuple[List[bytes], List[bytes], List[bytes]]  # hash fields and values, index, writes
 
-
-def copy_thread(cp: "RedisCheckpointer", source: str, target: str) -> None:
-    """Make ``target`` a copy of ``source`` (validated thread ids); nothing when ``source`` is empty."""
-    prefix = cp.key_prefix  # two tokens: a thread copied onto itself stages beside its snapshot
-    snapshot = _keys.copy_keys(prefix, source, secrets.token_hex(8))
-    staged = _keys.copy_keys(prefix, target, secrets.token_hex(8))
-    script = cp._scripts.lg_copy
-
-    def run(op: str, thread_id: str, keys: Tuple[str, ...], *args: Any) -> Any:
-        return cp._run("copy_thread", thread_id, script, keys, (op, STAGING_TTL_MS, "") + args)
-
+def copy_thread(engine: "Engine", source_id: str, source: _keys.GraphKeys, target_id: str,
+                target: _keys.GraphKeys) -> None:
+    """Make ``target`` a copy of ``source``; nothing when ``source`` is empty."""
+    scripts = engine.scripts
+    # two tokens: a thread copied onto itself stages beside its snapshot
+    token, stage_token = secrets.token_hex(8), secrets.token_hex(8)
+    first, end = _range(engine, source_id, source)
+    snapshot: Tuple[str, ...] = ()
+    staged: Tuple[str, ...] = ()
     try:
-        counts = run("snapshot", source, snapshot[:3] + _keys.graph_keys(prefix, source))
-        if not counts[0]:
-            return  # nothing to copy: the target is left as it was
-        for fields, index, writes in _pages(cp, source, snapshot):
-            run("stage", target, staged[:3], len(fields) // 2, len(index), *fields, *index, *writes)
-        need = cp._min_replicas
-        keys = _keys.graph_keys(prefix, target) + staged
-        args = ("commit", cp._ttl_ms, "1" if need else "", *counts, cp._policy.replay_window_ms)
-        _, acked = cp._write("copy_thread", target, script, keys, args)
-        if acked < need:
-            raise ReplicationError(None, acked, need, thread_id=target, operation="copy_thread")
+        while True:
+            keys = (*source, *source.segments(first, end))
+            snapshot = _keys.copy_keys(keys, token)
+            counts = engine.run(OP, source_id, scripts.lg_copy_snapshot, (*keys, *snapshot),
+                                (first, end, STAGING_TTL_MS))
+            if counts[0] != -1:
+                break
+            _discard(engine, snapshot)
+            first, end = (int(n) for n in counts[1:3])
+        if not counts[1]:
+            return  # no checkpoint to copy: the target is left as it was
+        staged = _keys.copy_keys((*target, *target.segments(first, end)), stage_token)
+        for snap, stage in zip(snapshot, staged):
+            for kind, page in _pages(engine, source_id, source.head, snap):
+                engine.run(OP, target_id, scripts.lg_copy_stage, (stage,), (kind, STAGING_TTL_MS, *page))
+        opts = engine.options
+        mark = _keys.copy_mark(target, stage_token)
+        t_first, t_end = _range(engine, target_id, target)
+        while True:
+            names = target.segments(first, end)
+            keys = (*target, *target.segments(t_first, t_end), *staged, *names, mark)
+            args = (t_first, t_end, first, end, opts.ttl_ms, opts.policy.replay_window_ms,
+                    "1" if opts.min_replicas else "", *counts)
+            (reply,), acked = engine.call(OP, target_id, target.head, [engine.evalsha(
+                scripts.lg_copy_commit, keys, args)], (scripts.lg_copy_commit,), durable=True)
+            if not (isinstance(reply, list) and reply[0] == -1):
+                break
+            t_first, t_end = (int(n) for n in reply[1:3])
+        engine.require_replicas(acked, OP, target_id)
     finally:  # the copy's own keys; the mark too, as no replay of the commit can follow
-        _discard(cp.client, snapshot)
-        _discard(cp.client, staged)
+        _discard(engine, snapshot)
+        _discard(engine, staged)
+        if staged:
+            _discard(engine, (_keys.copy_mark(target, stage_token),))
 
 
-def _pages(cp: "RedisCheckpointer", source: str, snapshot: _keys.CopyKeys) -> Iterator[Page]:
-    """The snapshot, a page at a time: hash fields first, then index and writes members."""
+def _range(engine: "Engine", thread_id: str, keys: _keys.GraphKeys) -> Tuple[int, int]:
+    first, end = engine.command(OP, thread_id, keys.head, "HMGET", keys.head, "s0", "sn")
+    return int(first or 0), int(end or 0)
 
-    def read(call: Any, *args: Any) -> Any:
-        return cp._run("copy_thread", source, call, *args)
 
-    cursor = 0
-    while True:  # the snapshot does not change, so HSCAN returns every field
-        cursor, found = read(cp.client.hscan, snapshot.data, cursor, None, FIELDS_PER_PAGE)
-        if found:
-            yield [part for pair in found.items() for part in pair], [], []
-        if not cursor:
-            break
-    for key, place in ((snapshot.ids, 1), (snapshot.writes, 2)):
+def _pages(engine: "Engine", thread_id: str, route: str, key: str) -> Iterator[Tuple[str, List[bytes]]]:
+    """The snapshot key ``key``, a page at a time: ``("hash", [field, value, ...])`` or
+    ``("zset", [member, ...])``. The snapshot does not change, so HSCAN returns every field."""
+    kind = engine.command(OP, thread_id, route, "TYPE", key)
+    if kind in (b"hash", "hash"):
+        cursor: Any = 0
+        while True:
+            cursor, found = engine.command(OP, thread_id, route, "HSCAN", key, cursor, "COUNT", FIELDS_PER_PAGE)
+            if found:
+                yield "hash", list(found) if isinstance(found, list) else [p for kv in found.items() for p in kv]
+            if int(cursor) == 0:
+                return
+    elif kind in (b"zset", "zset"):
         start = 0
         while True:
-            members = read(cp.client.zrange, key, start, start + MEMBERS_PER_PAGE - 1)
+            members = engine.command(OP, thread_id, route, "ZRANGE", key, start, start + MEMBERS_PER_PAGE - 1)
             if members:
-                page: Page = ([], [], [])
-                page[place].extend(members)
-                yield page
+                yield "zset", list(members)
             if len(members) < MEMBERS_PER_PAGE:
-                break
+                return
             start += MEMBERS_PER_PAGE
 
 
-def _discard(client: Any, keys: _keys.CopyKeys) -> None:
+def _discard(engine: "Engine", keys: Sequence[str]) -> None:
     """Unlink a copy's own keys, once, outside the retry policy: else they expire."""
+    if not keys:
+        return
     try:
-        client.unlink(*keys)
+        engine.client.unlink(*keys)
     except redis.RedisError:
         pass

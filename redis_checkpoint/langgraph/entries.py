@@ -1,9 +1,11 @@
-"""Checkpoints read back from ``lua/lg_read.lua``, checked for shape before ``serde`` sees them.
+"""Checkpoints read back from the ``lg_*.lua`` reads, checked for shape before ``serde`` sees them.
 
 Per checkpoint a reply holds: its id, its record, ``n``, ``n`` (field, value blob)
-pairs, ``k``, ``k`` write blobs. A value blob the reply already holds for an
-earlier checkpoint comes as the integer 0: it is decoded once per reply, and
-``serde`` still loads it once per checkpoint, so no two tuples share an object.
+pairs, ``k``, ``k`` write blobs; or, for a checkpoint kept in another segment than
+the one read, its id and that segment's number (:class:`Elsewhere`). A value blob
+the reply already holds for an earlier checkpoint comes as the integer 0: it is
+decoded once per reply, and ``serde`` still loads it once per checkpoint, so no
+two tuples share an object.
 The script decides that layout; what the blobs hold is stored data, untrusted
 (``SECURITY.md``). A blob of the wrong shape raises :class:`CorruptCheckpointError`
 naming the thread and checkpoint, never a ``KeyError`` or an unpacking
@@ -12,7 +14,7 @@ naming the thread and checkpoint, never a ``KeyError`` or an unpacking
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..codec import Codec
 from ..errors import CorruptCheckpointError
@@ -32,11 +34,22 @@ class Entry:
     writes: List[Tuple[str, str, Typed]]  # (task id, channel, value)
 
 
-def entries(codec: Codec, thread_id: str, reply: Sequence[Any]) -> Iterator[Entry]:
+class Elsewhere(NamedTuple):
+    """A checkpoint the reply names but holds not: it is in sealed segment ``segment``."""
+
+    checkpoint_id: str
+    segment: int
+
+
+def entries(codec: Codec, thread_id: str, reply: Sequence[Any]) -> Iterator[Union[Entry, Elsewhere]]:
     seen: Dict[bytes, Typed] = {}  # value blobs decoded so far in this reply, by field
     i = 0
     while i < len(reply):
         cid = decode_id(reply[i], thread_id)
+        if isinstance(reply[i + 1], int):
+            yield Elsewhere(cid, reply[i + 1])
+            i += 2
+            continue
         record, n = reply[i + 1], int(reply[i + 2])
         blobs = reply[i + 3 : i + 3 + 2 * n]
         i += 3 + 2 * n

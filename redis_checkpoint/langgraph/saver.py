@@ -1,14 +1,12 @@
 """``RedisSaver``: LangGraph's ``BaseCheckpointSaver`` on plain Redis (no modules).
 
-Built on a :class:`~redis_checkpoint.RedisCheckpointer`: its client, retry
+Built on a :class:`~redis_checkpoint.RedisCheckpointer`'s engine: its client, retry
 policy, codec, TTL, ``refresh_ttl_on_read``, ``max_checkpoints`` and
-``min_replicas``. Layout (``keys.graph_keys``): three
-keys per thread, all in one hash slot; channel values are stored once per
-(namespace, channel, version) and shared by the checkpoints that list them, as
-LangGraph's Postgres saver does. Every ``put`` and ``put_writes`` is one atomic
-script call (``lua/lg_write.lua``); reads are one call per checkpoint or page
-(``lua/lg_read.lua``), and ``get_tuple`` makes a second (``lua/touch.lua``) to
-slide the TTL when ``refresh_ttl_on_read`` is on.
+``min_replicas``. Channel values are stored once per (namespace, channel, version)
+and shared by the checkpoints that list them, as LangGraph's Postgres saver does.
+A thread's keys are bounded in size: checkpoints go to an active segment, sealed
+when full (``docs/design.md``). Every ``put`` and ``put_writes`` is one atomic call;
+reads are one call per checkpoint or page, two when part of it is in a sealed segment.
 
 Values go through LangGraph's ``serde`` (``dumps_typed``), so LangChain
 messages and the encrypted serializer work; the typed bytes are then framed
@@ -19,7 +17,9 @@ from __future__ import annotations
 import itertools
 import random
 import uuid
-from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union,
+)
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
@@ -35,23 +35,26 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from .. import keys as _keys
-from ..errors import ReplicationError, check_int
+from ..wire import Command
+from ..errors import CheckpointError, check_int
 from ..records import decode_id
-from ..scripts import LG_TRIM
+from ..segments import follow_up, unlink_thread
 from ..store import RedisCheckpointer
 from . import copying
 from .aio import AsyncMethods
 from .compat import ConnStringMethods, target
 from .delta import delta_link, history
-from .entries import SEP, entries
+from .entries import SEP, Elsewhere, Entry, entries
 
 if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
     from langgraph.checkpoint.base import DeltaChannelHistory
 
 PAGE = 100
-NS_PAGE = 100  # namespaces read per call (lg_read.lua's "namespaces")
-_REMOVALS = ("keep_latest", "remove")  # lg_write.lua operations that only delete
+NS_PAGE = 100  # namespaces read per call (lg_namespaces.lua)
+REMOVE_PAGE = 250  # checkpoints delete_for_runs removes per call
+INLINE_MAX = 8192  # new blobs up to this many bytes in all go to lg_put.lua as arguments
 _IDX_OFFSET = 10**9  # write indexes may be negative (WRITES_IDX_MAP): offset, then pad
+_EMPTY = object()
 
 
 def _thread_text(thread_id: Any) -> Any:
@@ -99,8 +102,12 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
             if base is not checkpointer_or_client:  # built here from a URL: its pool is ours
                 base.close()
             raise
-        self._keep = max_checkpoints or self.checkpointer._keep
-        self._codec = self.checkpointer._codec.strict()  # every blob's shape is ours: str keys, bytes
+        self.engine = self.checkpointer.engine
+        opts = self.engine.options
+        self.keep = max_checkpoints or opts.keep
+        self.codec = opts.codec.strict()  # every blob's shape is ours: str keys, bytes
+        self._write_options = f"{opts.ttl_ms} {1 if opts.min_replicas else 0}"
+        self._put_options = f"{self._write_options} {opts.segment_checkpoints} {opts.segment_bytes}"
 
     @classmethod
     def from_url(cls, url: str, *, serde: Optional[SerializerProtocol] = None,
@@ -114,25 +121,14 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
     # -- encoding ------------------------------------------------------------
 
     def _dump(self, value: Any) -> bytes:
+        if value is _EMPTY:
+            return self.codec.encode(["empty", b""], "value")
         kind, payload = self.serde.dumps_typed(value)
-        return self._codec.encode([kind, payload], "value")
+        return self.codec.encode([kind, payload], "value")
 
-    def _keys(self, thread_id: Any) -> _keys.GraphKeys:
-        return _keys.graph_keys(self.checkpointer.key_prefix, _keys.validate_thread_id(_thread_text(thread_id)))
-
-    def _read(self, op: str, thread_id: str, *args: Any) -> Any:
-        cp = self.checkpointer
-        return cp._run(op, thread_id, cp._scripts.lg_read, self._keys(thread_id), args)
-
-    def _write(self, op: str, thread_id: str, *args: Any) -> int:
-        cp = self.checkpointer
-        head = (op, cp._ttl_ms, "1" if cp._min_replicas else "")
-        # removals free memory: their copy of the script runs over maxmemory (scripts.freeing_source)
-        script = cp._scripts.lg_remove if op in _REMOVALS else cp._scripts.lg_write
-        removed, acked = cp._write(op, thread_id, script, self._keys(thread_id), head + args)
-        if acked < cp._min_replicas:
-            raise ReplicationError(None, acked, cp._min_replicas, thread_id=thread_id, operation=op)
-        return int(removed)
+    def keys(self, thread_id: Any) -> _keys.GraphKeys:
+        """The Redis keys of a LangGraph thread that every put touches."""
+        return self.engine.graph_keys(_thread_text(thread_id))
 
     # -- writes --------------------------------------------------------------
 
@@ -141,23 +137,80 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], _part("checkpoint_ns", conf.get("checkpoint_ns", ""))
         cid = _part("checkpoint id", checkpoint["id"])
-        values = dict(checkpoint["channel_values"])
+        keys = self.keys(thread_id)
+        values = checkpoint["channel_values"]
         stored = {k: v for k, v in checkpoint.items() if k != "channel_values"}
-        fields = [self._blob_field(ns, ch, ver) for ch, ver in checkpoint["channel_versions"].items()]
+        fields = {self._blob_field(ns, ch, ver): ch for ch, ver in checkpoint["channel_versions"].items()}
         blobs: List[Any] = []
         for ch, ver in new_versions.items():
-            value = self._dump(values[ch]) if ch in values else self._codec.encode(["empty", b""], "value")
-            blobs += [self._blob_field(ns, ch, ver), value]
+            blobs += [self._blob_field(ns, ch, ver), self._dump(values.get(ch, _EMPTY))]
         full_metadata, parent = get_checkpoint_metadata(config, metadata), conf.get("checkpoint_id")
-        record = self._codec.encode({
+        record = self.codec.encode({
             "checkpoint": list(self.serde.dumps_typed(stored)),
             "metadata": list(self.serde.dumps_typed(full_metadata)),
             "parent": parent,
         }, "checkpoint")
         link = delta_link(full_metadata, _part("checkpoint id", parent or ""))
-        self.checkpointer._warn_if_evictable()
-        self._write("put", thread_id, ns + SEP + cid, record, "\n".join(fields), self._keep, link, *blobs)
+        self.engine.warn_if_evictable()
+        member = ns + SEP + cid
+        args = (member, record, "\n".join(fields), self.keep, link, self._put_options)
+        segment = ""
+        reply = self._put(thread_id, keys, args, blobs, len(record), segment)
+        if reply[0] == b"segment":  # a re-put of a checkpoint kept in a sealed segment: put it there
+            segment = reply[1].decode()
+            reply = self._put(thread_id, keys, args, blobs, len(record), segment)
+        if reply[0] == b"need" and not segment:  # the parent is in a sealed segment: bring over
+            self._rehome(thread_id, keys, ns + SEP + parent if parent else None, reply[1:])  # what it shares
+            reply = self._put(thread_id, keys, args, blobs, len(record), segment)
+        if reply[0] == b"need":  # no copy of them to bring: store them again from the checkpoint
+            for field in reply[1:]:
+                blobs += [field, self._dump(values.get(fields[field.decode()], _EMPTY))]
+            reply = self._put(thread_id, keys, args, blobs, len(record), segment)
+        if reply[0] in (b"need", b"segment"):
+            raise CheckpointError(f"put of thread {thread_id!r}: the active segment lacks {reply[1:]!r}",
+                                  thread_id=thread_id, operation="put")
+        self._follow_up(thread_id, keys, reply[1:], member)
         return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": cid}}
+
+    def _put(self, thread_id: str, keys: _keys.GraphKeys, args: Tuple[Any, ...], blobs: List[Any],
+             record_bytes: int, segment: str) -> List[Any]:
+        engine, script = self.engine, self.engine.scripts.lg_put
+        added = record_bytes + sum(len(b) for b in blobs[1::2])
+        target = (*keys, keys.sealed(segment) if segment else keys.active)
+        if added <= INLINE_MAX:
+            (reply,), acked = engine.call("put", thread_id, keys.head,
+                                          [engine.evalsha(script, target, (*args, added, segment, *blobs))],
+                                          (script,), durable=True)
+        else:  # the blobs go by HSET in the same transaction, so Redis does not copy them through Lua
+            body: List[Command] = [("HSET", target[4], *blobs)] if blobs else []
+            body.append(engine.evalsha(script, target, (*args, added, segment)))
+            replies, acked = engine.call("put", thread_id, keys.head, body, (script,), transaction=True,
+                                         durable=True)
+            reply = replies[-1]
+        if reply[0] not in (b"need", b"segment"):
+            engine.require_replicas(acked, "put", thread_id)
+        return list(reply)
+
+    def _rehome(self, thread_id: str, keys: _keys.GraphKeys, parent: Optional[str], fields: Sequence[bytes]) -> None:
+        """Copy ``fields`` from the parent's sealed segment into the active one."""
+        if parent is None:
+            return
+        engine = self.engine
+        seg = engine.command("put", thread_id, keys.head, "HGET", keys.head, "s:" + parent)
+        if seg is not None:
+            engine.run("put", thread_id, engine.scripts.lg_rehome, (keys.head, keys.active, keys.sealed(int(seg))),
+                       fields)
+
+    def _follow_up(self, thread_id: str, keys: _keys.GraphKeys, work: Sequence[bytes], member: str = "") -> None:
+        if not work:
+            return
+        engine, opts = self.engine, self.engine.options
+
+        def seal(n: str) -> None:
+            engine.run("seal", thread_id, engine.scripts.lg_seal, (*keys, keys.sealed(n)),
+                       (n, opts.segment_checkpoints, opts.segment_bytes, member))
+
+        follow_up(engine, keys, work, thread_id, seal)
 
     @staticmethod
     def _blob_field(ns: str, channel: str, version: Any) -> str:
@@ -168,49 +221,84 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], _part("checkpoint_ns", conf.get("checkpoint_ns", ""))
         member = ns + SEP + _part("checkpoint id", conf["checkpoint_id"])
+        keys = self.keys(thread_id)
         args: List[Any] = []
+        size = 0
         for idx, (channel, value) in enumerate(writes):
             slot = WRITES_IDX_MAP.get(channel, idx)
             wmember = SEP.join([member, _part("task_path", task_path), _part("task_id", task_id),
                                 f"{slot + _IDX_OFFSET:011d}"])
-            blob = self._codec.encode([task_id, channel, *self.serde.dumps_typed(value), task_path], "write")
+            blob = self.codec.encode([task_id, channel, *self.serde.dumps_typed(value), task_path], "write")
+            size += len(blob)
             args += [wmember, blob, "1" if slot < 0 else ""]
-        if args:
-            self._write("writes", thread_id, member, *args)
+        if not args:
+            return
+        engine, script = self.engine, self.engine.scripts.lg_writes
+        segment, seg_key = "", keys.active
+        for _ in range(3):  # the checkpoint's segment; it moves only when sealed meanwhile
+            reply, acked = engine.call("put_writes", thread_id, keys.head, [engine.evalsha(
+                script, (keys.head, keys.writes, seg_key), (member, segment, self._write_options, size, *args))],
+                (script,), durable=True)
+            if reply[0][0] != b"segment":
+                engine.require_replicas(acked, "put_writes", thread_id)
+                return
+            segment = reply[0][1].decode()
+            seg_key = keys.active if segment == "" else keys.sealed(segment)
+        raise CheckpointError(f"put_writes of thread {thread_id!r}: its checkpoint keeps moving",
+                              thread_id=thread_id, operation="put_writes")
 
     def delete_thread(self, thread_id: str) -> None:
-        self.checkpointer._run("delete_thread", thread_id, self.checkpointer.client.unlink,
-                               *self._keys(thread_id))
+        unlink_thread(self.engine, "delete_thread", thread_id, self.keys(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         wanted = set(run_ids)
         if not wanted:
             return
+        engine = self.engine
         for thread_id in self._thread_ids():
             doomed = [
                 f"{t.config['configurable']['checkpoint_ns']}{SEP}{t.config['configurable']['checkpoint_id']}"
                 for t in self._tuples(thread_id, None, None, with_values=False)
                 if t.metadata.get("run_id") in wanted
             ]
-            for start in range(0, len(doomed), LG_TRIM):  # bounded calls, as keep_latest
-                self._write("remove", thread_id, *doomed[start:start + LG_TRIM])
+            keys = self.keys(thread_id)
+            for start in range(0, len(doomed), REMOVE_PAGE):  # bounded calls
+                reply, acked = engine.call("delete_for_runs", thread_id, keys.head, [engine.evalsha(
+                    engine.scripts.lg_remove, keys, (self._wait_flag, *doomed[start:start + REMOVE_PAGE]))],
+                    (engine.scripts.lg_remove,), durable=True)
+                engine.require_replicas(acked, "delete_for_runs", thread_id)
+                self._follow_up(thread_id, keys, reply[0][1:])
+
+    @property
+    def _wait_flag(self) -> str:
+        return "1" if self.engine.options.min_replicas else ""
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         # a snapshot of the source, then pages into the target's slot (copying.py)
-        source = _keys.validate_thread_id(_thread_text(source_thread_id), "source_thread_id")
-        target = _keys.validate_thread_id(_thread_text(target_thread_id), "target_thread_id")
-        copying.copy_thread(self.checkpointer, source, target)
+        engine = self.engine
+        source = engine.graph_keys(_thread_text(source_thread_id), "source_thread_id")
+        target = engine.graph_keys(_thread_text(target_thread_id), "target_thread_id")
+        copying.copy_thread(engine, _thread_text(source_thread_id), source, _thread_text(target_thread_id), target)
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         if strategy not in ("keep_latest", "delete"):
             raise ValueError(f"strategy must be 'keep_latest' or 'delete', not {strategy!r}")
+        engine = self.engine
         for thread_id in thread_ids:
             if strategy == "delete":
                 self.delete_thread(thread_id)
-            else:  # a call takes one page of namespaces and removes at most LG_TRIM,
-                for page in self._namespace_pages(thread_id):  # so Redis serves others in between
-                    while self._write("keep_latest", thread_id, *page) >= LG_TRIM:
-                        pass
+                continue
+            keys = self.keys(thread_id)
+            for page in self._namespace_pages(thread_id):  # a call takes one page of namespaces
+                while True:  # and removes a bounded number, so Redis serves others in between
+                    reply, acked = engine.call("prune", thread_id, keys.head, [engine.evalsha(
+                        engine.scripts.lg_keep_latest, keys, (self._wait_flag, *page))],
+                        (engine.scripts.lg_keep_latest,), durable=True)
+                    engine.require_replicas(acked, "prune", thread_id)
+                    removed, more, *work = reply[0]
+                    self._follow_up(thread_id, keys, work)
+                    if not more:
+                        break
 
     def get_next_version(self, current: Optional[str], channel: None = None) -> str:
         """Zero-padded counter plus a random fraction, so versions sort as text."""
@@ -225,10 +313,19 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
     # -- reads ---------------------------------------------------------------
 
     def get_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
-        found = self._lookup(config, "get")
+        conf = config["configurable"]
+        thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
+        keys = self.keys(thread_id)
+        engine, script = self.engine, self.engine.scripts.lg_get
+        reply = engine.run("get", thread_id, script, keys, (ns, get_checkpoint_id(config) or "", ""))
+        if len(reply) == 2 and isinstance(reply[1], int):  # in a sealed segment: read it there
+            seg = reply[1]
+            reply = engine.run("get", thread_id, script, (*keys[:3], keys.sealed(seg)),
+                               (ns, decode_id(reply[0], thread_id), seg))
+        found = [t for t in self._parse(thread_id, ns, reply) if isinstance(t, CheckpointTuple)]
         if not found:
             return None
-        self._touch(config["configurable"]["thread_id"])
+        self._touch(thread_id, keys)
         return found[0]
 
     def get_delta_channel_history(self, *, config: RunnableConfig,
@@ -236,29 +333,44 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         """LangGraph's walk up the parent chain for DeltaChannels, its ancestors read in one call.
 
         The base class reads one checkpoint per call: 46 calls for a channel 45
-        steps from its snapshot. Here ``lg_read.lua`` ("chain") returns the
-        checkpoint and up to ``PAGE`` ancestors through their delta links per call,
+        steps from its snapshot. Here ``lg_chain.lua`` returns the checkpoint and up
+        to ``PAGE`` ancestors through their delta links per call (within a segment),
         and ``delta.history`` walks them as the base class does.
         """
         if not channels:
             return {}
-        found = history(lambda at: self._lookup(at, "chain", PAGE), config, channels)
-        self._touch(config["configurable"]["thread_id"])
+        thread_id = config["configurable"]["thread_id"]
+        found = history(self._chain, config, channels)
+        self._touch(thread_id, self.keys(thread_id))
         return found
 
-    def _lookup(self, config: RunnableConfig, mode: str, *extra: Any) -> List[CheckpointTuple]:
-        """What ``lg_read.lua``'s "get" or "chain" finds at the checkpoint ``config`` names
-        (its newest when it names none): that checkpoint first, or nothing."""
+    def _chain(self, config: RunnableConfig) -> List[CheckpointTuple]:
+        """The checkpoint ``config`` names and its linked ancestors, nearest first: those in
+        its segment, then the next one's from its own, as ``delta.history`` asks again."""
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
-        reply = self._read("get", thread_id, mode, ns, get_checkpoint_id(config) or "", *extra)
-        return list(self._parse(thread_id, ns, reply[2:]))
+        cid = get_checkpoint_id(config)
+        if not cid:
+            newest = self.get_tuple(config)
+            if newest is None:
+                return []
+            cid = newest.config["configurable"]["checkpoint_id"]
+        keys = self.keys(thread_id)
+        engine, script = self.engine, self.engine.scripts.lg_chain
+        seg: Union[int, str] = ""
+        reply = engine.run("get", thread_id, script, (keys.head, keys.writes, keys.active), (ns, cid, seg, PAGE))
+        if len(reply) == 2 and isinstance(reply[1], int):  # it is in a sealed segment: walk there
+            seg = reply[1]
+            reply = engine.run("get", thread_id, script, (keys.head, keys.writes, keys.sealed(seg)),
+                               (ns, cid, seg, PAGE))
+        return [t for t in self._parse(thread_id, ns, reply) if isinstance(t, CheckpointTuple)]
 
-    def _touch(self, thread_id: str) -> None:
+    def _touch(self, thread_id: str, keys: _keys.GraphKeys) -> None:
         """As the core's load: slide the TTL with ``refresh_ttl_on_read`` (no WAIT for a TTL)."""
-        cp = self.checkpointer
-        if cp._refresh and cp._ttl_ms:
-            cp._run("get", thread_id, cp._scripts.touch, self._keys(thread_id), (cp._ttl_ms,))
+        opts = self.engine.options
+        if opts.refresh_ttl_on_read and opts.ttl_ms:
+            reply = self.engine.run("get", thread_id, self.engine.scripts.touch, keys, (opts.ttl_ms,))
+            self._follow_up(thread_id, keys, reply[1:])
 
     def list(self, config: Optional[RunnableConfig], *, filter: Optional[Dict[str, Any]] = None,
              before: Optional[RunnableConfig] = None, limit: Optional[int] = None) -> Iterator[CheckpointTuple]:
@@ -285,9 +397,11 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
 
     def _namespace_pages(self, thread_id: str) -> Iterator[List[str]]:
         """The thread's namespaces in order, NS_PAGE per call: there may be thousands."""
+        keys = self.keys(thread_id)
         after = ""
         while True:
-            page = [n.decode() for n in self._read("list", thread_id, "namespaces", after, NS_PAGE)]
+            page = [n.decode() for n in self.engine.run("list", thread_id, self.engine.scripts.lg_namespaces,
+                                                        (keys.ids,), (after, NS_PAGE))]
             if page:
                 yield page
             if len(page) < NS_PAGE:
@@ -296,22 +410,46 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
 
     def _tuples(self, thread_id: str, ns: Optional[str], before: Optional[str],
                 with_values: bool, page_size: int = PAGE) -> Iterator[CheckpointTuple]:
-        """Checkpoints of a thread, newest id first per namespace, a page per call."""
+        """Checkpoints of a thread, newest id first per namespace, a page per call (and one
+        more per sealed segment the page reaches into)."""
+        keys = self.keys(thread_id)
+        engine = self.engine
+        bare = "" if with_values else "1"
         names = [ns] if ns is not None else itertools.chain.from_iterable(self._namespace_pages(thread_id))
         for name in names:
             cursor = before or ""
             while True:
-                reply = self._read("list", thread_id, "list", name, cursor, page_size,
-                                   "" if with_values else "1")
-                yield from list(self._parse(thread_id, name, reply[2:]))
+                reply = engine.run("list", thread_id, engine.scripts.lg_list, keys, (name, cursor, page_size, bare))
+                items = list(self._parse(thread_id, name, reply[2:]))
+                elsewhere: Dict[int, List[str]] = {}
+                for item in items:
+                    if isinstance(item, Elsewhere):
+                        elsewhere.setdefault(item.segment, []).append(item.checkpoint_id)
+                fetched: Dict[str, CheckpointTuple] = {}
+                for seg, ids in elsewhere.items():
+                    more = engine.run("list", thread_id, engine.scripts.lg_fetch,
+                                      (keys.head, keys.writes, keys.sealed(seg)), (name, seg, bare, *ids))
+                    for tup in self._parse(thread_id, name, more):
+                        if isinstance(tup, CheckpointTuple):
+                            fetched[tup.config["configurable"]["checkpoint_id"]] = tup
+                for item in items:
+                    if isinstance(item, Elsewhere):
+                        if item.checkpoint_id in fetched:
+                            yield fetched[item.checkpoint_id]
+                    else:
+                        yield item
                 if reply[0] < page_size:  # index members read: fewer than asked, none left
                     break
                 cursor = decode_id(reply[1], thread_id)
 
-    def _parse(self, thread_id: str, ns: str, reply: List[Any]) -> Iterator[CheckpointTuple]:
-        """Tuples from an ``lg_read.lua`` reply (a records-only reply has no values or writes)."""
+    def _parse(self, thread_id: str, ns: str, reply: List[Any]) -> Iterator[Union[CheckpointTuple, Elsewhere]]:
+        """Tuples from an ``lg_*.lua`` read (a records-only reply has no values or writes);
+        checkpoints kept in another segment pass as :class:`Elsewhere`."""
         loads = self.serde.loads_typed
-        for e in entries(self._codec, thread_id, reply):
+        for e in entries(self.codec, thread_id, reply):
+            if not isinstance(e, Entry):
+                yield e
+                continue
             cid, parent = e.checkpoint_id, e.parent_id
             values: Dict[str, Any] = {channel: loads(value) for channel, value in e.values}
             pending = [(task_id, channel, loads(value)) for task_id, channel, value in e.writes]
@@ -327,4 +465,4 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
             )
 
     def _thread_ids(self) -> Iterator[str]:
-        return self.checkpointer._scan_threads("*", _keys.GRAPH_SUFFIXES[1])
+        return self.engine.scan_threads("*", _keys.GRAPH_SUFFIXES[0])

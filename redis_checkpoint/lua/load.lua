@@ -1,17 +1,23 @@
 #!lua flags=no-writes
--- Load one checkpoint by id (read-only: runs under OOM and on replicas). The
--- latest checkpoint needs no script: the client reads it with one HMGET of the
--- fixed fields current, record, state.
--- KEYS[1] thread hash
--- ARGV[1] checkpoint id
--- Returns {id, record, framed state}, or nil when there is no such checkpoint
--- (a record or state that is gone counts as missing).
-local id = ARGV[1]
-local got = redis.call('HMGET', KEYS[1], 'm:' .. id, 's:' .. id, 'current')
-if got[1] and not got[2] and got[3] == id then
-  got[2] = redis.call('HGET', KEYS[1], 'state')
+-- Load one checkpoint (read-only: runs under OOM and on replicas). Loads of the latest
+-- whose state is in the head read it with one HMGET and need no script.
+-- KEYS[1] head hash, KEYS[2] history zset, KEYS[3] active segment hash
+-- ARGV[1] checkpoint id, or "" for the current one
+-- Returns {record, state}; {record, false} when the state is in a sealed segment (the
+-- record names it: the client reads it there); nil when there is no such checkpoint.
+-- A record opens with its id, then the state's segment ("h": the head) and field.
+local h = redis.call('HMGET', KEYS[1], 'rec', 'state', 'sn', 'cur', 'i:' .. ARGV[1])
+local rec, current = h[1], true
+if ARGV[1] ~= '' and ARGV[1] ~= h[4] then
+  rec, current = h[5] and redis.call('ZRANGE', KEYS[2], h[5], h[5], 'BYSCORE')[1], false
 end
-if not got[1] or not got[2] then
+if not rec then
   return false
 end
-return {id, got[1], got[2]}
+local seg, field = string.match(rec, '^[^\n]*\n([^\n]*)\n([^\n]*)\n')
+if current and h[2] then
+  return {rec, h[2]}
+elseif seg == (h[3] or '0') then
+  return {rec, redis.call('HGET', KEYS[3], field)}
+end
+return {rec, false}

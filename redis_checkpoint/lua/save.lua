@@ -1,144 +1,116 @@
 #!lua
--- Save one checkpoint of one thread, atomically (flags: may write, refused under OOM).
--- With an empty ARGV[1] it saves nothing and only applies retention (the CLI's prune);
--- scripts.py also loads this file with flags=allow-oom for that call alone, since it frees memory.
--- KEYS[1] thread hash: "current" (id), "seq", "record" and "state" of the current
---         checkpoint, "m:<id>" (record) of every checkpoint and "s:<id>" (framed
---         state) of every older one: the current state moves to "s:<id>" when
---         superseded, so loading the latest is one plain HMGET
---         (current, record, state) with no script. "t:<id>" keeps the record of
---         a checkpoint that retention removed, for the replay window (ARGV[9])
--- KEYS[2] history zset: checkpoint id -> commit sequence (1, 2, ...); an id whose
---         "t:<id>" is kept scores minus the time (ms) it may go. No third key:
---         a key that is usually missing would make every script call TRYAGAIN
---         while a Redis Cluster slot migrates
--- ARGV[1] checkpoint id (client-generated: a replayed call finds it and writes nothing,
---         even after retention removed it, within the replay window); "" for retention only
--- ARGV[2] compare-and-set mode: "" none, "0" thread must be empty, "1" current must be ARGV[3]
--- ARGV[3] expected current id (mode "1")
--- ARGV[4] framed state
--- ARGV[5] framed metadata ("" for none)
--- ARGV[6] TTL in milliseconds, "0" for none (the keys are then made persistent)
--- ARGV[7] retention: keep the newest N checkpoints, "0" for all (at least 1 when ARGV[1] is "");
---         one call removes at most TRIM of the excess (below)
--- ARGV[8] "1" when a WAIT follows (min_replicas): a replay then rewrites "seq" to
---         its own value, so the WAIT on this connection has a write to count
--- ARGV[9] replay window in milliseconds: how long "t:<id>" outlives its checkpoint
--- Returns {1, record} when saved, {0, record} when the id was already saved (no new write),
--- {-1, current id or nil} on a compare-and-set conflict (no write); with an empty
--- ARGV[1], the number of checkpoints removed (TRIM means more may be left).
--- record = "<created µs>\n<state bytes>\n<parent id>\n<framed metadata>"
-local thread, history = KEYS[1], KEYS[2]
-local keep, window = tonumber(ARGV[7]), tonumber(ARGV[9])
-
--- Most checkpoints one call removes: about 6 ms of server time, where the
--- 200,000 of a long thread took 1.3 s in one call and blocked every other
--- client. A longer backlog (retention lowered on a long thread) goes over the
--- next saves, or at once with admin.prune, which calls again while TRIM went.
--- scripts.TRIM must hold the same number.
-local TRIM = 1000
-
-local function to_ms(t)  -- a TIME reply in milliseconds
-  return t[1] * 1000 + math.floor(t[2] / 1000)
+-- Commit one checkpoint of a thread (layout in docs/design.md). Nothing is written before
+-- the checks pass. A small state comes in ARGV[7]: it becomes the head's "state" (loads of
+-- the latest read it with one HMGET) and goes to the active segment under ARGV[2], unless
+-- only the newest checkpoint is kept. A large state was written to the active segment by an
+-- HSET before this script in the same transaction; this script deletes it if nothing is saved.
+-- KEYS[1] head hash, KEYS[2] history zset (records by commit number), KEYS[3] active segment
+-- ARGV[1] checkpoint id, ARGV[2] its state's field, ARGV[3] the state's bytes
+-- ARGV[4] expected current id: "" any, " " none (the thread must have no checkpoint)
+-- ARGV[5] framed metadata
+-- ARGV[6] "<TTL ms, 0: none> <keep the newest N, 0: all> <replay window ms> <1 when a WAIT
+--         follows, else 0> <seal at this many checkpoints> <or this many bytes>"
+-- ARGV[7] the state, when it is small
+-- Returns the record when saved; {0, record} when the id was saved already; {-1, current id}
+-- on a conflict; {1, record, work...} when the client has work to do next ("seal <n>",
+-- "drop <n>...", "refresh <first> <end>": segments.py).
+local head, history, active = KEYS[1], KEYS[2], KEYS[3]
+local id, field, inline = ARGV[1], ARGV[2], ARGV[7]
+local h = redis.call('HMGET', head, 'cur', 'seq', 'i:' .. id, 't:' .. id, 'sn', 'sc', 'sb', 'x', 'v', 'rec')
+if h[9] and h[9] ~= '2' then
+  return redis.error_reply('ERR thread ' .. head .. ' has layout ' .. h[9] .. ': this version reads layout 2')
 end
-
--- Remove the oldest checkpoints beyond `keep`, at most TRIM, each leaving its
--- record as "t:<id>" until now + window; then drop the "t:<id>" whose time has
--- come. In chunks of 500, so unpack() never exceeds Lua's stack.
-local function retain(now)
-  local removed = 0
-  local excess = math.min(redis.call('ZCOUNT', history, '(0', '+inf') - keep, TRIM)
-  while excess > 0 do
-    local old = redis.call('ZRANGE', history, '(0', '+inf', 'BYSCORE', 'LIMIT', 0, math.min(excess, 500))
-    local names = {}
-    for i = 1, #old do
-      names[i] = 'm:' .. old[i]
-    end
-    local recs = redis.call('HMGET', thread, unpack(names))
-    local gone, tombs, scores, lost, n = {}, {}, {}, {}, 0
-    for i = 1, #old do
-      gone[2 * i - 1] = names[i]
-      gone[2 * i] = 's:' .. old[i]
-      if recs[i] then
-        tombs[n + 1], scores[n + 1] = 't:' .. old[i], -(now + window)
-        tombs[n + 2], scores[n + 2] = recs[i], old[i]
-        n = n + 2
-      else  -- no record to keep: drop the entry
-        lost[#lost + 1] = old[i]
-      end
-    end
-    redis.call('HDEL', thread, unpack(gone))
-    if n > 0 then
-      redis.call('HSET', thread, unpack(tombs))
-      redis.call('ZADD', history, unpack(scores))
-    end
-    if #lost > 0 then
-      redis.call('ZREM', history, unpack(lost))
-    end
-    excess = excess - #old
-    removed = removed + #old
-  end
-  local stale = redis.call('ZRANGE', history, -now, '(0', 'BYSCORE', 'LIMIT', 0, 500)
-  if #stale > 0 then
-    local fields = {}
-    for i = 1, #stale do
-      fields[i] = 't:' .. stale[i]
-    end
-    redis.call('HDEL', thread, unpack(fields))
-    redis.call('ZREM', history, unpack(stale))
-  end
-  return removed
-end
-
-local id = ARGV[1]
-if id == '' then
-  if not keep or keep < 1 then
-    return redis.error_reply('ERR keep must be at least 1')
-  end
-  return retain(to_ms(redis.call('TIME')))
-end
-local got = redis.call('HMGET', thread, 'm:' .. id, 'current', 'seq', 'state', 't:' .. id)
-local known = got[1]
-if not known and got[5] then  -- removed by retention: within the replay window?
-  local score = tonumber(redis.call('ZSCORE', history, id))
-  if score and -score > to_ms(redis.call('TIME')) then
-    known = got[5]
-  end
-end
-if known then
-  if ARGV[8] == '1' then
-    redis.call('HSET', thread, 'seq', got[3])
-  end
-  return {0, known}
-end
-local cur, mode = got[2], ARGV[2]
-if (mode == '0' and cur) or (mode == '1' and cur ~= ARGV[3]) then
-  return {-1, cur}
-end
-if got[5] then  -- a stale "t:<id>": the id is saved anew, its history score replaced below
-  redis.call('HDEL', thread, 't:' .. id)
-end
-local ttl = tonumber(ARGV[6])
-local seq = (tonumber(got[3]) or 0) + 1
+local ttl, keep, window, wait, most, bytes = string.match(ARGV[6], '^(%d+) (%d+) (%d+) (%d) (%d+) (%d+)$')
 local t = redis.call('TIME')
-local now = t[1] .. string.format('%06d', t[2])
-local rec = now .. '\n' .. #ARGV[4] .. '\n' .. (cur or '') .. '\n' .. ARGV[5]
-if cur and got[4] then
-  redis.call('HSET', thread, 'current', id, 'seq', seq, 'record', rec, 'state', ARGV[4],
-    'm:' .. id, rec, 's:' .. cur, got[4])
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local stored
+if h[3] then
+  stored = redis.call('ZRANGE', history, h[3], h[3], 'BYSCORE')[1]
+elseif h[4] then  -- removed by retention: still within the replay window?
+  local expiry, rec = string.match(h[4], '^(%d+)\n(.*)$')
+  if tonumber(expiry) > now then
+    stored = rec
+  end
+end
+if stored then
+  if not inline and string.match(stored, '^[^\n]*\n[^\n]*\n([^\n]*)\n') ~= field then
+    redis.call('HDEL', active, field)  -- another call's state is the one stored
+  end
+  if wait == '1' then  -- a write on this connection for the WAIT to count
+    redis.call('HSET', head, 'seq', h[2])
+  end
+  return {0, stored}
+end
+local cur, want = h[1], ARGV[4]
+if (want == ' ' and cur) or (want ~= '' and want ~= ' ' and cur ~= want) then
+  if not inline then
+    redis.call('HDEL', active, field)
+  end
+  return {-1, cur or false}
+end
+if h[4] then  -- a stale "t:<id>": the id is saved anew
+  redis.call('HDEL', head, 't:' .. id)
+end
+keep, ttl = tonumber(keep), tonumber(ttl)
+local sn, seq = h[5] or '0', (tonumber(h[2]) or 0) + 1
+local sc, sb = tonumber(h[6]) or 0, tonumber(h[7]) or 0
+local prev = h[10]
+if prev and keep ~= 1 and string.match(prev, '^[^\n]*\n(h)\n') then
+  -- the previous checkpoint's state was only in the head (a save that kept one): it stays
+  -- in the history now, so it moves to the active segment
+  local pid, pfield, rest = string.match(prev, '^([^\n]*)\nh\n([^\n]*)\n(.*)$')
+  local moved = pid .. '\n' .. sn .. '\n' .. pfield .. '\n' .. rest
+  redis.call('HSET', active, pfield, redis.call('HGET', head, 'state'))
+  redis.call('ZREM', history, prev)
+  redis.call('ZADD', history, seq - 1, moved)
+  sc, sb = sc + 1, sb + tonumber(string.match(rest, '^(%d+)\n'))
+end
+local at = sn
+if inline and keep == 1 then
+  at = 'h'
 else
-  redis.call('HSET', thread, 'current', id, 'seq', seq, 'record', rec, 'state', ARGV[4],
-    'm:' .. id, rec)
+  sc, sb = sc + 1, sb + tonumber(ARGV[3])
 end
-redis.call('ZADD', history, seq, id)
-if keep > 0 then
-  retain(to_ms(t))
+local rec = id .. '\n' .. at .. '\n' .. field .. '\n' .. ARGV[3] .. '\n' .. t[1] .. string.format('%06d', t[2]) ..
+  '\n' .. (cur or '') .. '\n' .. ARGV[5]
+if inline then
+  redis.call('HSET', head, 'cur', id, 'seq', seq, 'rec', rec, 'state', inline, 'i:' .. id, seq, 'sc', sc,
+    'sb', sb, 'x', ttl, 'v', '2')
+  if at ~= 'h' then
+    redis.call('HSET', active, field, inline)
+  end
+else
+  redis.call('HSET', head, 'cur', id, 'seq', seq, 'rec', rec, 'i:' .. id, seq, 'sc', sc, 'sb', sb, 'x', ttl,
+    'v', '2')
+  redis.call('HDEL', head, 'state')  -- a large state is read from the active segment
 end
+redis.call('ZADD', history, seq, rec)
 if ttl > 0 then
-  redis.call('PEXPIRE', thread, ttl)
+  redis.call('PEXPIRE', head, ttl)
   redis.call('PEXPIRE', history, ttl)
-elseif redis.call('PTTL', thread) >= 0 then
-  redis.call('PERSIST', thread)
+  redis.call('PEXPIRE', active, ttl)
+elseif h[8] and h[8] ~= '0' then
+  redis.call('PERSIST', head)
   redis.call('PERSIST', history)
+  redis.call('PERSIST', active)
 end
-return {1, rec}
+if keep == 0 and sc < tonumber(most) and sb < tonumber(bytes) and (not h[5] or (ttl == 0 and h[8] == '0')) then
+  return rec  -- no retention, nothing to seal, no sealed segment's TTL to mind: the usual case
+end
+local g = redis.call('HMGET', head, 'tl', 's0', 'dz', 'st', 'rt')
+local state = {tl = tonumber(g[1]) or 1, sn = tonumber(sn), sc = sc, sb = sb, dz = g[3] or ''}
+if keep > 0 then
+  retain(state, keep, tonumber(window), now)
+end
+local s0 = tonumber(g[2]) or 0
+local reply = {1, rec}
+if state.sc >= 2 and (state.sc >= tonumber(most) or state.sb >= tonumber(bytes)) then
+  reply[#reply + 1] = 'seal ' .. sn
+end
+if state.dz ~= '' then
+  reply[#reply + 1] = 'drop' .. state.dz
+end
+if s0 < state.sn and (g[4] ~= tostring(ttl) or (ttl > 0 and now - (tonumber(g[5]) or 0) >= ttl)) then
+  reply[#reply + 1] = 'refresh ' .. s0 .. ' ' .. sn
+end
+return reply

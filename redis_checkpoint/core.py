@@ -1,0 +1,171 @@
+"""The core operations on an engine: what each sends, and how its reply is read.
+
+``RedisCheckpointer`` is a thin shell over these; the command line's import calls
+:func:`save` too, for whether a checkpoint was written.
+"""
+from __future__ import annotations
+
+from typing import Any, List, Mapping, Optional, Tuple
+
+from .base import ANY, Checkpoint, CheckpointMetadata
+from .engine import Engine
+from .errors import CheckpointNotFoundError, ConflictError, CorruptCheckpointError, check_int
+from .ids import new_id, validate_id
+from .records import decode_id, decode_metadata, describe, encode_metadata, metadata_of, parse_record
+from .segments import follow_up, sealed_state, unlink_thread
+
+PAGE = 1000  # list() reads long histories in pages of this many entries
+#: States up to this many bytes go to save.lua as an argument; larger ones are written by
+#: an HSET in the same transaction, so Redis does not copy them through Lua.
+INLINE_MAX = 8192
+
+
+def save(
+    engine: Engine, thread_id: str, state: Any, metadata: Optional[Mapping[str, Any]], expected_id: Any,
+    checkpoint_id: Optional[str],
+) -> Tuple[CheckpointMetadata, bool]:
+    """``RedisCheckpointer.save``, and whether this call wrote the checkpoint: ``False``
+    when the id was already stored, a re-sent attempt finding the first one's write included.
+
+    The state goes to the active segment under a field of this call's own, and
+    ``save.lua`` points the thread at it, or deletes it (``docs/design.md``, "A save").
+    """
+    opts = engine.options
+    keys = engine.thread_keys(thread_id)
+    meta, meta_blob = encode_metadata(opts.meta_codec, metadata)
+    if checkpoint_id is None:
+        cid = field = new_id()
+    else:
+        cid, field = validate_id(checkpoint_id), new_id()
+    if expected_id is ANY:
+        expected = ""
+    elif expected_id is None:
+        expected = " "
+    else:
+        expected = validate_id(expected_id, "expected_id")
+    blob = opts.codec.encode(state)
+    engine.warn_if_evictable()
+    script = engine.scripts.save
+    args = (cid, field, len(blob), expected, meta_blob, engine.save_options)
+    if len(blob) <= INLINE_MAX:  # it also becomes the head's "state", which loads read
+        (reply,), acked = engine.call("save", thread_id, keys.head, [engine.evalsha(script, keys, (*args, blob))],
+                                      (script,), durable=True)
+    else:
+        body = [("HSET", keys.active, field, blob), engine.evalsha(script, keys, args)]
+        (_, reply), acked = engine.call("save", thread_id, keys.head, body, (script,), transaction=True,
+                                        durable=True)
+    if isinstance(reply, bytes):  # saved, with nothing more to do
+        saved = describe(opts.meta_codec, thread_id, reply, meta)
+    else:
+        status = reply[0]
+        if status == -1:
+            raise ConflictError(thread_id, expected_id, decode_id(reply[1], thread_id) if reply[1] else None)
+        saved = describe(opts.meta_codec, thread_id, reply[1], meta if status == 1 else None)
+        if len(reply) > 2:
+            follow_up(engine, keys, reply[2:], thread_id)
+        if status == 0:
+            engine.require_replicas(acked, "save", thread_id, saved)
+            return saved, False
+    engine.require_replicas(acked, "save", thread_id, saved)
+    return saved, True
+
+
+def load(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Optional[Checkpoint]:
+    found = fetch(engine, thread_id, checkpoint_id)
+    if found is None:
+        return None
+    record, blob = found
+    meta = decode_metadata(engine.options.meta_codec, record.metadata, thread_id, record.id)
+    try:
+        state = engine.options.codec.decode(blob)
+    except CorruptCheckpointError as exc:
+        raise CorruptCheckpointError(str(exc), thread_id=thread_id, checkpoint_id=record.id) from exc
+    return Checkpoint(record.id, thread_id, record.parent_id, record.created_at, meta, state)
+
+
+def fetch(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Optional[Tuple[Any, bytes]]:
+    """``(record, framed state)`` of a checkpoint, or ``None``.
+
+    The latest, when its state is in the head (it was saved inline), is one plain
+    ``HMGET``; otherwise ``load.lua``, and a second round trip when the state is in a
+    sealed segment.
+    """
+    opts = engine.options
+    keys = engine.thread_keys(thread_id)
+    cid = "" if checkpoint_id is None else validate_id(checkpoint_id)
+    scripts = engine.scripts
+    if opts.refresh_ttl_on_read and opts.ttl_ms:
+        reply = engine.run("load", thread_id, scripts.load_touch, keys, (cid, opts.ttl_ms))
+    else:
+        reply = engine.command("load", thread_id, keys.head, "HMGET", keys.head, "rec", "state") if not cid else None
+        if reply is None or (reply[0] is not None and reply[1] is None):
+            reply = engine.run("load", thread_id, scripts.load, keys, (cid,))
+    if reply is None or reply[0] is None:
+        return None
+    record = parse_record(reply[0], thread_id)
+    blob = reply[1]
+    if len(reply) > 2:
+        follow_up(engine, keys, reply[2:], thread_id)
+    if blob is None:
+        blob = sealed_state(engine, "load", thread_id, keys, record.segment, record.field)
+        if blob is None:
+            return None
+    return record, blob
+
+
+def history(engine: Engine, thread_id: str, limit: Optional[int], before: Optional[str]) -> List[CheckpointMetadata]:
+    """``RedisCheckpointer.list``. A page from the newest is one plain ``ZRANGE`` of the
+    history; longer listings go on from the last commit number read, ``PAGE`` at a time,
+    and ``before`` goes through ``list.lua`` (the commit number of an id, then a page)."""
+    keys = engine.thread_keys(thread_id)
+    check_int("limit", limit, 0, optional=True)
+    cursor = None if before is None else validate_id(before, "before")
+    codec = engine.options.meta_codec
+    if limit == 0:
+        return []
+    if cursor is None and limit is not None and limit <= PAGE:
+        records = engine.command("list", thread_id, keys.head, "ZRANGE", keys.history, 0, limit - 1, "REV")
+        return metadata_of(codec, thread_id, records)
+    out: List[CheckpointMetadata] = []
+    top: Any = "+inf"
+    while limit is None or len(out) < limit:
+        page = PAGE if limit is None else min(PAGE, limit - len(out))
+        if cursor is not None:
+            reply = engine.run("list", thread_id, engine.scripts.list, (keys.head, keys.history), (cursor, page))
+            if reply is None:
+                raise CheckpointNotFoundError(thread_id, cursor, "list")
+            cursor = None
+        else:
+            reply = engine.command("list", thread_id, keys.head, "ZRANGE", keys.history, top, "-inf", "BYSCORE",
+                                   "REV", "LIMIT", 0, page, "WITHSCORES")
+        records = reply[0::2] if reply and not isinstance(reply[0], list) else [pair[0] for pair in reply]
+        out.extend(metadata_of(codec, thread_id, records))
+        if len(records) < page:
+            break
+        last = reply[-1] if not isinstance(reply[0], list) else reply[-1][1]
+        top = f"({int(float(last))}"
+    return out
+
+
+def delete(engine: Engine, thread_id: str, current: str = "") -> bool:
+    """Delete the thread (only while ``current`` is its current checkpoint, when given);
+    whether anything was deleted."""
+    keys = engine.thread_keys(thread_id)
+    held, unlinked = unlink_thread(engine, "delete_thread", thread_id, keys, current)
+    return held and unlinked > 0
+
+
+def prune(engine: Engine, thread_id: str, keep: int) -> int:
+    """Remove all but the newest ``keep`` checkpoints; how many went. Each call removes a
+    bounded number, so a long history takes several (Redis serves others in between)."""
+    check_int("keep", keep, 1)
+    keys = engine.thread_keys(thread_id)
+    total = 0
+    while True:
+        reply = engine.run("prune", thread_id, engine.scripts.prune, keys,
+                           (keep, engine.options.policy.replay_window_ms))
+        total += int(reply[0])
+        if len(reply) > 2:
+            follow_up(engine, keys, reply[2:], thread_id)
+        if not reply[1]:
+            return total

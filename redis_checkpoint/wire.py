@@ -1,0 +1,192 @@
+"""Sending one call's commands on one connection, and reading every reply.
+
+A *call* is a short list of commands that must travel together on one
+connection: a ``MULTI``/``EXEC`` transaction, a script and the ``WAIT`` that
+counts its replicas, or a single command. Two ways to send it, one contract:
+``send(commands)`` returns one reply per command, each the parsed value or the
+``ResponseError`` instance the server answered with (never raised, so the
+connection is always read to the end).
+
+* :class:`Direct` packs the commands with the connection's own packer
+  (``Connection.pack_command``), sends them in one write and reads each reply
+  with ``Connection.read_response``. Between calls it keeps a connection it
+  took from the pool (:class:`Held`), so a call usually costs no pool checkout.
+* :class:`Generic` sends the same commands through a redis-py ``Pipeline``:
+  every command passes through redis-py's command layer (``execute_command``),
+  where its own instrumentation sees it.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import weakref
+from typing import Any, List, Optional, Sequence, Tuple
+
+from redis.exceptions import ResponseError
+
+from .locks import ForkSafeLock
+
+Command = Tuple[Any, ...]
+
+#: A kept connection unused for this long is checked before it is used again:
+#: a server ``timeout`` or a proxy may have closed it meanwhile.
+IDLE_CHECK = 1.0
+
+
+class Held:
+    """One connection of a pool kept between calls, lent to one caller at a time.
+
+    A caller takes the kept connection if it is free, else checks one out of the
+    pool (waiting there, on a blocking pool, as redis-py's commands do). Given
+    back, a connection becomes the kept one if there is none and none of our
+    callers is waiting on the pool; otherwise it goes back to the pool, where a
+    waiter gets it. So at most one idle connection is hidden from the pool's
+    other users, and our own callers never wait while a connection sits idle.
+    After ``fork()`` the parent's connection is dropped unused (closing a copied
+    socket in the child leaves the parent's intact); the pool resets itself too.
+    """
+
+    __slots__ = ("pool", "kept", "waiting", "lock", "pid", "__weakref__")
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self._reset()
+
+    def _reset(self) -> None:
+        self.kept: Optional[Tuple[Any, float]] = None
+        self.waiting = 0
+        self.lock = threading.Lock()
+        self.pid = os.getpid()
+
+    def take(self) -> Any:
+        if self.pid != os.getpid():
+            self._reset()
+        with self.lock:
+            kept, self.kept = self.kept, None
+            if kept is None:
+                self.waiting += 1
+        if kept is None:
+            try:
+                return self.pool.get_connection()
+            finally:
+                with self.lock:
+                    self.waiting -= 1
+        conn, last = kept
+        if time.monotonic() - last > IDLE_CHECK and conn.is_connected:
+            try:
+                if conn.can_read():  # closed by the server, or a stray reply: start afresh
+                    conn.disconnect()
+            except Exception:
+                conn.disconnect()
+        return conn
+
+    def give(self, conn: Any) -> None:
+        if self.pid != os.getpid():
+            return
+        with self.lock:
+            if self.kept is None and not self.waiting:
+                self.kept = (conn, time.monotonic())
+                return
+        self.pool.release(conn)
+
+    def release(self) -> None:
+        """Hand the kept connection back to the pool."""
+        with self.lock:
+            kept, self.kept = self.kept, None
+        if kept is not None and self.pid == os.getpid():
+            self.pool.release(kept[0])
+
+
+_held_lock = ForkSafeLock()
+# One Held per pool, whatever number of checkpointers share the pool; keyed weakly,
+# so it never keeps a pool alive.
+_held: "weakref.WeakKeyDictionary[Any, Held]" = weakref.WeakKeyDictionary()
+
+
+def held_for(pool: Any) -> Held:
+    """The :class:`Held` of ``pool``."""
+    with _held_lock:
+        found = _held.get(pool)
+        if found is None:
+            found = _held[pool] = Held(pool)
+        return found
+
+
+class Direct:
+    """Packed commands on a connection held between calls."""
+
+    __slots__ = ("held",)
+
+    def __init__(self, held: Held) -> None:
+        self.held = held
+
+    def send(self, commands: Sequence[Command]) -> List[Any]:
+        conn = self.held.take()
+        try:
+            return exchange(conn, commands)
+        finally:
+            self.held.give(conn)
+
+
+class Borrowed:
+    """Packed commands on a connection checked out of the pool for this call only.
+
+    For pools whose checkout does real work on every use: a Sentinel pool checks on
+    release that the connection still reaches the primary, and a pool with a
+    client-side cache hands out connections that invalidate it.
+    """
+
+    __slots__ = ("pool",)
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def send(self, commands: Sequence[Command]) -> List[Any]:
+        conn = self.pool.get_connection()
+        try:
+            return exchange(conn, commands)
+        finally:
+            self.pool.release(conn)
+
+
+def exchange(conn: Any, commands: Sequence[Command]) -> List[Any]:
+    """Send ``commands`` in one write on ``conn``, then read one reply for each.
+
+    redis-py disconnects the connection on any error while sending or reading,
+    so a connection handed back is either fully read or closed.
+    """
+    pack = conn.pack_command
+    if len(commands) == 1:
+        chunks = pack(*commands[0])
+    else:
+        chunks = [chunk for command in commands for chunk in pack(*command)]
+    conn.send_packed_command([b"".join(chunks)] if len(chunks) > 1 else chunks, check_health=False)
+    replies: List[Any] = []
+    read = conn.read_response
+    for _ in commands:
+        try:
+            replies.append(read())
+        except ResponseError as exc:
+            replies.append(exc)
+    return replies
+
+
+class Generic:
+    """The same commands through a redis-py pipeline on ``client`` (a node's client
+    on a cluster): one connection, every command through ``execute_command``."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def send(self, commands: Sequence[Command]) -> List[Any]:
+        pipe = self.client.pipeline(transaction=False)
+        try:
+            for command in commands:
+                pipe.execute_command(*command)
+            replies: List[Any] = pipe.execute(raise_on_error=False)
+        finally:
+            pipe.reset()
+        return replies
