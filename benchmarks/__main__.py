@@ -13,7 +13,8 @@ and the LangGraph saver against LangGraph's ``InMemorySaver``. Then, all in one 
 2. 1 to W worker processes in parallel (10 KB state): aggregate throughput,
    p50/p99, and the server's CPU use, to show where its core saturates;
 3. latency against history length (10, 10 000, 100 000) and thread count
-   (1 to 100 000);
+   (1 to 100 000); the biggest key of a thread of 6000 checkpoints, and how long a
+   ``MIGRATE`` of it takes (what Cluster resharding runs for each key);
 4. LangGraph savers: ours and ``langgraph-checkpoint-redis`` when
    ``LANGGRAPH_REDIS_URL`` names a Redis with its modules;
 5. the headline's ratios on a 3+3 Redis Cluster started for the run (``--no-cluster``
@@ -34,7 +35,7 @@ from typing import Any, Dict, List, Optional
 
 import redis
 
-from . import parallel, scaling, side_by_side, target
+from . import migrate, parallel, scaling, side_by_side, target
 from .side_by_side import OURS_OF, RAW_OF
 
 HEADLINE_SIZES = (10000, 100000)
@@ -180,6 +181,19 @@ def main(argv: Optional[List[str]] = None) -> None:
         for r in report["threads"]:
             print(f"  {r['threads']:>7d} threads: save p50 {r['save']['p50_us']:6.0f} µs, "
                   f"load p50 {r['load']['p50_us']:6.0f} µs")
+        progress("a thread of 6000 checkpoints")
+        try:
+            report["long_thread"] = migrate.long_thread(client, url, progress)
+        except redis.RedisError as exc:  # a server elsewhere cannot reach the local target
+            report["long_thread"] = {"skipped": str(exc)}
+        print("\n## a thread of 6000 checkpoints of 4 KB: its biggest key, and a MIGRATE of it")
+        for api in ("core", "langgraph"):
+            r = report["long_thread"].get(api)
+            if r is None:
+                print(f"  {api}: skipped ({report['long_thread'].get('skipped')})")
+                continue
+            print(f"  {api:9s} {r['keys']} keys, {r['total_mb']:.1f} MB in all, the biggest {r['biggest_mb']:.2f} MB; "
+                  f"MIGRATE of it {r['migrate_ms']:.1f} ms")
         progress("LangGraph savers")
         report["langgraph"] = langgraph_bench.run(url)
         print("\n## LangGraph savers (10 KB messages channel changing every step, 10 KB static channel)")

@@ -41,12 +41,12 @@ def thread_info(cp: RedisCheckpointer, thread_id: str) -> Optional[ThreadInfo]:
 def count_and_latest(cp: RedisCheckpointer, thread_id: str) -> Tuple[int, Optional[CheckpointMetadata]]:
     """How many checkpoints the thread has, and its latest (two round trips; ``(0, None)``
     for no thread). What ``prune`` needs of :func:`thread_info`, without its sizes."""
-    head = cp.keys(thread_id).head
-    seq, low = cp.engine.command("info", thread_id, head, "HMGET", head, "seq", "lo")
-    if seq is None:
+    keys = cp.keys(thread_id)
+    count = int(cp.engine.command("info", thread_id, keys.head, "ZCARD", keys.history) or 0)
+    if count == 0:
         return 0, None
     latest = cp.list(thread_id, limit=1)
-    return int(seq) - int(low or 1) + 1, (latest[0] if latest else None)
+    return count, (latest[0] if latest else None)
 
 
 def segment_range(cp: RedisCheckpointer, thread_id: str) -> Tuple[int, int]:

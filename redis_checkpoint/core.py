@@ -86,9 +86,10 @@ def load(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Option
 def fetch(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Optional[Tuple[Any, bytes]]:
     """``(record, framed state)`` of a checkpoint, or ``None``.
 
-    The latest, when its state is in the head (it was saved inline), is one plain
-    ``HMGET``; otherwise ``load.lua``, and a second round trip when the state is in a
-    sealed segment.
+    The latest is one plain ``HMGET`` of the head when its state was saved inline, and
+    one more plain ``HGET`` of its segment when it was not (a script would copy the
+    large state through Lua). Others go through ``load.lua``, plus one ``HGET`` when
+    the state is in a sealed segment.
     """
     opts = engine.options
     keys = engine.thread_keys(thread_id)
@@ -96,10 +97,20 @@ def fetch(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Optio
     scripts = engine.scripts
     if opts.refresh_ttl_on_read and opts.ttl_ms:
         reply = engine.run("load", thread_id, scripts.load_touch, keys, (cid, opts.ttl_ms))
+    elif not cid:
+        rec, state, active = engine.command("load", thread_id, keys.head, "HMGET", keys.head, "rec", "state", "sn")
+        if rec is None:
+            return None
+        record = parse_record(rec, thread_id)
+        if state is None and record.segment is not None:
+            where = keys.active if record.segment == int(active or 0) else keys.sealed(record.segment)
+            state = engine.command("load", thread_id, keys.head, "HGET", where, record.field)
+        if state is not None:
+            return record, state
+        # sealed, or trimmed after newer saves, between the two reads: ask in one call
+        reply = engine.run("load", thread_id, scripts.load, keys, ("",))
     else:
-        reply = engine.command("load", thread_id, keys.head, "HMGET", keys.head, "rec", "state") if not cid else None
-        if reply is None or (reply[0] is not None and reply[1] is None):
-            reply = engine.run("load", thread_id, scripts.load, keys, (cid,))
+        reply = engine.run("load", thread_id, scripts.load, keys, (cid,))
     if reply is None or reply[0] is None:
         return None
     record = parse_record(reply[0], thread_id)

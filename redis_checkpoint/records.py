@@ -1,9 +1,10 @@
 """The per-checkpoint record, and the user metadata inside it.
 
-``save.lua`` writes the record as ``"<id>\\n<segment>\\n<field>\\n<state bytes>\\n<created
-µs>\\n<parent id>\\n<framed metadata>"``: the checkpoint's id, where its state is (a
-segment number and a field in it, or ``h``: only in the thread's head), what Redis
-decided at commit time, then the caller's metadata in the codec's frame (or nothing).
+``save.lua`` writes the record as ``"<id>\\n<segment>\\n<field>\\n<state bytes>\\n<seconds>
+<microseconds>\\n<parent id>\\n<framed metadata>"``: the checkpoint's id; where its
+state is (a segment number and a field in it, empty when the field is the id, or ``h``:
+only in the thread's head); its size; the commit time as Redis ``TIME`` gave it and the
+parent Redis found current; then the caller's metadata in the codec's frame (or nothing).
 """
 from __future__ import annotations
 
@@ -36,8 +37,9 @@ def parse_record(rec: bytes, thread_id: str) -> Record:
         raw_id, rest = rec.split(b"\n", 1)
         cid = raw_id.decode()
         segment, field, size, created, parent, meta = rest.split(b"\n", 5)
-        created_at = _EPOCH + datetime.timedelta(microseconds=int(created))
-        return Record(cid, None if segment == b"h" else int(segment), field, int(size), created_at,
+        seconds, micros = created.split(b" ")  # Redis TIME: seconds, then microseconds
+        created_at = _EPOCH + datetime.timedelta(seconds=int(seconds), microseconds=int(micros))
+        return Record(cid, None if segment == b"h" else int(segment), field or raw_id, int(size), created_at,
                       parent.decode() if parent else None, meta)
     except (ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
         raise CorruptCheckpointError(

@@ -73,8 +73,8 @@ class Held:
                 with self.lock:
                     self.waiting -= 1
         conn, last = kept
-        if time.monotonic() - last > IDLE_CHECK and conn.is_connected:
-            try:
+        if time.monotonic() - last > IDLE_CHECK:
+            try:  # can_read() connects a closed connection, which sending would do anyway
                 if conn.can_read():  # closed by the server, or a stray reply: start afresh
                     conn.disconnect()
             except Exception:

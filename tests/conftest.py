@@ -100,13 +100,15 @@ def real_client(redis_url: str) -> Iterator["redis.Redis[bytes]"]:
         "fakeredis",
         pytest.param("redis", marks=pytest.mark.redis),
         pytest.param("redis-resp3", marks=pytest.mark.redis),
+        pytest.param("redis-generic", marks=pytest.mark.redis),
         pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.cluster]),
         pytest.param("valkey", marks=pytest.mark.valkey),
     ]
 )
 def client(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The contract tests run on fakeredis (fast unit layer), one real server (spoken to in
-    RESP2, redis-py's default, and in RESP3, ``protocol=3``), a cluster and Valkey."""
+    RESP2, redis-py's default, and in RESP3, ``protocol=3``; and with ``fast_path=False``,
+    through redis-py's command layer), a cluster and Valkey."""
     if request.param == "fakeredis":
         c: Any = fakeredis.FakeRedis(server=fakeredis.FakeServer())
     elif request.param == "cluster":
@@ -122,9 +124,17 @@ def client(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def make_cp(client: Any, prefix: str) -> Callable[..., RedisCheckpointer]:
+def fast_path(request: pytest.FixtureRequest) -> bool:
+    """False for the ``redis-generic`` backend of ``client``: commands through redis-py's own layer."""
+    backend = getattr(request.node, "callspec", None)
+    return not (backend is not None and backend.params.get("client") == "redis-generic")
+
+
+@pytest.fixture
+def make_cp(client: Any, prefix: str, fast_path: bool) -> Callable[..., RedisCheckpointer]:
     def make(**options: Any) -> RedisCheckpointer:
         options.setdefault("key_prefix", prefix)
+        options.setdefault("fast_path", fast_path)
         return RedisCheckpointer(client, **options)
 
     return make

@@ -114,7 +114,9 @@ def test_regex_and_mime_are_refused_on_encode() -> None:
     import email.message
     import re
 
-    for bad in (re.compile("a"), email.message.Message(), [{"deep": re.compile("b")}]):
+    many = ["x" * 216] * 100  # each string's header is 0x78 0xD8: a regex after them is still seen
+    for bad in (re.compile("a"), email.message.Message(), [{"deep": re.compile("b")}],
+                [*many, re.compile("c")], [b"\xd8" * 5000, email.message.Message()]):
         with pytest.raises(SerializationError):
             codec.encode(bad)
     # the bytes that trigger the strict check are fine as data

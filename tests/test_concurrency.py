@@ -94,7 +94,12 @@ def test_compare_and_set_counter_loses_no_update(redis_url: str, prefix: str) ->
 
 def _child_uses_inherited(cp: RedisCheckpointer, n: int, out: Any) -> None:
     ids = [cp.save("forked", {"child": n, "i": i}).id for i in range(20)]
-    out.put((os.getpid(), cp.client.client_id(), ids))
+    out.put((os.getpid(), cp.client.client_id(), kept_connection_id(cp), ids))
+
+
+def kept_connection_id(cp: RedisCheckpointer) -> int:
+    """CLIENT ID of the connection the engine's hot path keeps for saves and loads."""
+    return int(cp.engine.command("probe", None, cp.keys("forked").head, "CLIENT", "ID"))
 
 
 def test_instance_created_before_fork_works_in_children(redis_url: str, prefix: str) -> None:
@@ -102,6 +107,7 @@ def test_instance_created_before_fork_works_in_children(redis_url: str, prefix: 
     cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
     cp.save("forked", "parent")
     parent_conn = cp.client.client_id()
+    parent_kept = kept_connection_id(cp)
     out = fork.Queue()
     procs = [fork.Process(target=_child_uses_inherited, args=(cp, n, out)) for n in range(3)]
     for p in procs:
@@ -112,6 +118,8 @@ def test_instance_created_before_fork_works_in_children(redis_url: str, prefix: 
         assert p.exitcode == 0
     conn_ids = {r[1] for r in results}
     assert len(conn_ids) == 3 and parent_conn not in conn_ids  # no socket shared across processes
+    kept_ids = {r[2] for r in results}  # nor the connection the parent's hot path kept
+    assert len(kept_ids) == 3 and parent_kept not in kept_ids and not kept_ids & conn_ids
     ids = chain_ok(cp, "forked")
     assert len(ids) == 61
     assert cp.save("forked", "parent again").parent_id == ids[-1]

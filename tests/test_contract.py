@@ -45,7 +45,8 @@ def plant_state(cp: RedisCheckpointer, client: Any, thread_id: str, checkpoint_i
     keys = cp.keys(thread_id)
     seq = client.hget(keys.head, f"i:{checkpoint_id}")
     record = client.zrange(keys.history, seq, seq, byscore=True)[0]
-    _id, segment, field, _rest = record.split(b"\n", 3)
+    cid, segment, field, _rest = record.split(b"\n", 3)
+    field = field or cid  # an empty field is the id
     if client.hget(keys.head, "cur") == checkpoint_id.encode():
         client.hset(keys.head, "state", value)
     if segment != b"h":
@@ -352,8 +353,8 @@ def test_corrupt_blob_names_thread_and_checkpoint(cp: RedisCheckpointer, client:
 
 @pytest.mark.parametrize(
     "rest",
-    [b"garbage", b"0\nf\n2\n", b"0\nf\n1\nx\n\n", b"0\nf\n" + b"9" * 5000 + b"\n1\n\n",
-     b"0\nf\n1\n" + b"9" * 30 + b"\n\n", b"0\nf\n1\n1\n\xff\n", b"x\nf\n1\n1\n\n"],
+    [b"garbage", b"0\nf\n2\n", b"0\nf\n1\nx\n\n", b"0\nf\n" + b"9" * 5000 + b"\n1 0\n\n",
+     b"0\nf\n1\n" + b"9" * 30 + b" 0\n\n", b"0\nf\n1\n1 0\n\xff\n", b"x\nf\n1\n1 0\n\n"],
     ids=["no-fields", "too-few-fields", "bad-time", "huge-size", "time-overflow", "parent-not-utf8", "bad-segment"],
 )
 def test_planted_bad_record_is_corrupt(cp: RedisCheckpointer, client: Any, rest: bytes) -> None:
@@ -367,7 +368,7 @@ def test_planted_bad_record_is_corrupt(cp: RedisCheckpointer, client: Any, rest:
 
 def test_planted_checkpoint_id_not_utf8_is_corrupt(cp: RedisCheckpointer, client: Any) -> None:
     cp.save("t", 1)
-    plant_record(cp, client, "t", b"\xff\n0\nf\n1\n1\n\n")
+    plant_record(cp, client, "t", b"\xff\n0\nf\n1\n1 0\n\n")
     for read in (lambda: cp.load("t"), lambda: cp.list("t")):
         with pytest.raises(CorruptCheckpointError, match="bad record") as err:
             read()

@@ -242,17 +242,18 @@ def machine_for(client: Any, **options: Any) -> type:
     return Graphs
 
 
-def test_saver_matches_its_model(client: Any) -> None:
+def test_saver_matches_its_model(client: Any, fast_path: bool) -> None:
     run_state_machine_as_test(
-        machine_for(client), settings=settings(max_examples=50, stateful_step_count=30, deadline=None)
+        machine_for(client, fast_path=fast_path),
+        settings=settings(max_examples=50, stateful_step_count=30, deadline=None),
     )
 
 
-def test_saver_matches_its_model_across_segments(client: Any) -> None:
+def test_saver_matches_its_model_across_segments(client: Any, fast_path: bool) -> None:
     """The same, with segments sealed every few checkpoints: puts whose parent went to a
     sealed segment, reads and writes of checkpoints there, removals and copies over them."""
     run_state_machine_as_test(
-        machine_for(client, segment_checkpoints=3, segment_bytes=2000),
+        machine_for(client, segment_checkpoints=3, segment_bytes=2000, fast_path=fast_path),
         settings=settings(max_examples=50, stateful_step_count=30, deadline=None),
     )
 

@@ -39,12 +39,13 @@ class ThreadModel:
         return excess
 
 
-def machine_for(client: Any) -> type:
+def machine_for(client: Any, **options: Any) -> type:
     class Checkpoints(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             self.prefix = f"model{uuid.uuid4().hex[:10]}"
-            self.cps = {k: RedisCheckpointer(client, key_prefix=self.prefix, max_checkpoints=k or None)
+            self.cps = {k: RedisCheckpointer(client, key_prefix=self.prefix, max_checkpoints=k or None,
+                                                **options)
                         for k in (0, 1, 2, 3)}
             self.model = {t: ThreadModel() for t in THREADS}
             self.step = 0
@@ -117,7 +118,17 @@ def machine_for(client: Any) -> type:
     return Checkpoints
 
 
-def test_checkpointer_matches_its_model(client: Any) -> None:
+def test_checkpointer_matches_its_model(client: Any, fast_path: bool) -> None:
     run_state_machine_as_test(
-        machine_for(client), settings=settings(max_examples=60, stateful_step_count=40, deadline=None)
+        machine_for(client, fast_path=fast_path),
+        settings=settings(max_examples=60, stateful_step_count=40, deadline=None),
+    )
+
+
+def test_checkpointer_matches_its_model_across_segments(client: Any, fast_path: bool) -> None:
+    """Small segments: saves seal every few checkpoints, so loads, lists, retention and
+    deletes cross sealed segments all the time."""
+    run_state_machine_as_test(
+        machine_for(client, segment_checkpoints=3, segment_bytes=2000, fast_path=fast_path),
+        settings=settings(max_examples=60, stateful_step_count=40, deadline=None),
     )

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any, Iterator, List, Set
@@ -15,6 +16,7 @@ from redis.retry import Retry
 from redis_checkpoint import RedisCheckpointer, StorageError
 from redis_checkpoint import admin as ckpt_admin
 from redis_checkpoint.langgraph import RedisSaver
+from redis_checkpoint.core import INLINE_MAX
 from redis_checkpoint.options import MAX_SECONDS
 from redis_checkpoint.retries import RETRYABLE
 from redis_checkpoint.testing import RedisServer, ServerGroup, wait_until
@@ -282,6 +284,12 @@ def test_out_of_memory_refuses_the_save_and_writes_nothing(fault_server: RedisSe
     assert admin.exists(*cp.keys("new")) == 0
     with pytest.raises(StorageError):
         cp.save("kept", {"v": 3})
+    # a state too large for the script's arguments goes in by a plain HSET in the same
+    # MULTI: refused whole, so no stray state is left in the thread's active segment
+    fields = admin.hlen(cp.keys("long").active)
+    with pytest.raises(StorageError, match="OutOfMemoryError|OOM|EXECABORT"):
+        cp.save("long", {"pad": os.urandom(INLINE_MAX * 2)})
+    assert admin.hlen(cp.keys("long").active) == fields
     assert cp.load("kept").id == kept.id  # type: ignore[union-attr]  # reads still work
     assert [m.id for m in cp.list("kept")] == [kept.id]
     # ...and so do reads that slide the TTL: a PEXPIRE stores only a time

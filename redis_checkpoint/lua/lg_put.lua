@@ -22,6 +22,13 @@ local ttl, wait, most, bytes = string.match(ARGV[6], '^(%d+) (%d) (%d+) (%d+)$')
 local h = redis.call('HMGET', head, 's:' .. member, 'x', 'sb', 's0', 'st', 'rt')
 local target, old = ARGV[8] ~= '' and ARGV[8] or S.sn, h[1]
 if (old or S.sn) ~= target then
+  if target == S.sn then  -- blobs an HSET wrote before this call, for nothing: none counts them
+    for field in string.gmatch(ARGV[3], '[^\n]+') do
+      if redis.call('HEXISTS', active, 'r:' .. field) == 0 then
+        redis.call('HDEL', active, field)
+      end
+    end
+  end
   return {'segment', old}
 end
 local seg = KEYS[5]

@@ -5,7 +5,7 @@
 -- ARGV[1] checkpoint id, or "" for the current one
 -- Returns {record, state}; {record, false} when the state is in a sealed segment (the
 -- record names it: the client reads it there); nil when there is no such checkpoint.
--- A record opens with its id, then the state's segment ("h": the head) and field.
+-- A record opens with its id, then the state's segment ("h": the head) and field ("": the id).
 local h = redis.call('HMGET', KEYS[1], 'rec', 'state', 'sn', 'cur', 'i:' .. ARGV[1])
 local rec, current = h[1], true
 if ARGV[1] ~= '' and ARGV[1] ~= h[4] then
@@ -14,7 +14,10 @@ end
 if not rec then
   return false
 end
-local seg, field = string.match(rec, '^[^\n]*\n([^\n]*)\n([^\n]*)\n')
+local cid, seg, field = string.match(rec, '^([^\n]*)\n([^\n]*)\n([^\n]*)\n')
+if field == '' then
+  field = cid
+end
 if current and h[2] then
   return {rec, h[2]}
 elseif seg == (h[3] or '0') then

@@ -17,7 +17,10 @@ local ttl = tonumber(ARGV[2])
 for i = 1, 3 do
   redis.call('PEXPIRE', KEYS[i], ttl)
 end
-local seg, field = string.match(rec, '^[^\n]*\n([^\n]*)\n([^\n]*)\n')
+local cid, seg, field = string.match(rec, '^([^\n]*)\n([^\n]*)\n([^\n]*)\n')
+if field == '' then
+  field = cid
+end
 local sn = h[3] or '0'
 local state = false
 if current and h[2] then

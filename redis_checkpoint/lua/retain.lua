@@ -22,7 +22,7 @@ local function retain(h, keep, window, now)
       local rec, seq = old[j], old[j + 1]
       local id, seg, field, size = string.match(rec, '^([^\n]*)\n([^\n]*)\n([^\n]*)\n(%d+)\n')
       if seg == tostring(h.sn) then
-        states[#states + 1] = field
+        states[#states + 1] = field == '' and id or field
         h.sc, h.sb = h.sc - 1, h.sb - tonumber(size)
       elseif seg ~= 'h' then
         counts[seg] = (counts[seg] or 0) + 1

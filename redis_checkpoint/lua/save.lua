@@ -5,7 +5,8 @@
 -- only the newest checkpoint is kept. A large state was written to the active segment by an
 -- HSET before this script in the same transaction; this script deletes it if nothing is saved.
 -- KEYS[1] head hash, KEYS[2] history zset (records by commit number), KEYS[3] active segment
--- ARGV[1] checkpoint id, ARGV[2] its state's field, ARGV[3] the state's bytes
+-- ARGV[1] checkpoint id, ARGV[2] its state's field (the record holds "" when it is the id),
+-- ARGV[3] the state's bytes
 -- ARGV[4] expected current id: "" any, " " none (the thread must have no checkpoint)
 -- ARGV[5] framed metadata
 -- ARGV[6] "<TTL ms, 0: none> <keep the newest N, 0: all> <replay window ms> <1 when a WAIT
@@ -16,7 +17,7 @@
 -- "drop <n>...", "refresh <first> <end>": segments.py).
 local head, history, active = KEYS[1], KEYS[2], KEYS[3]
 local id, field, inline = ARGV[1], ARGV[2], ARGV[7]
-local h = redis.call('HMGET', head, 'cur', 'seq', 'i:' .. id, 't:' .. id, 'sn', 'sc', 'sb', 'x', 'v', 'rec')
+local h = redis.call('HMGET', head, 'cur', 'seq', 'i:' .. id, 't:' .. id, 'sn', 'sc', 'sb', 'x', 'v', 'hs')
 if h[9] and h[9] ~= '2' then
   return redis.error_reply('ERR thread ' .. head .. ' has layout ' .. h[9] .. ': this version reads layout 2')
 end
@@ -33,8 +34,11 @@ elseif h[4] then  -- removed by retention: still within the replay window?
   end
 end
 if stored then
-  if not inline and string.match(stored, '^[^\n]*\n[^\n]*\n([^\n]*)\n') ~= field then
-    redis.call('HDEL', active, field)  -- another call's state is the one stored
+  -- The state this call wrote stays only if it is the stored one: the same field in the
+  -- active segment (a re-sent call), not sealed meanwhile, nor removed by retention.
+  local seg, kept = string.match(stored, '^[^\n]*\n([^\n]*)\n([^\n]*)\n')
+  if not inline and (not h[3] or seg ~= (h[5] or '0') or (kept == '' and id or kept) ~= field) then
+    redis.call('HDEL', active, field)
   end
   if wait == '1' then  -- a write on this connection for the WAIT to count
     redis.call('HSET', head, 'seq', h[2])
@@ -54,13 +58,13 @@ end
 keep, ttl = tonumber(keep), tonumber(ttl)
 local sn, seq = h[5] or '0', (tonumber(h[2]) or 0) + 1
 local sc, sb = tonumber(h[6]) or 0, tonumber(h[7]) or 0
-local prev = h[10]
-if prev and keep ~= 1 and string.match(prev, '^[^\n]*\n(h)\n') then
+if h[10] == '1' and keep ~= 1 then
   -- the previous checkpoint's state was only in the head (a save that kept one): it stays
   -- in the history now, so it moves to the active segment
+  local prev = redis.call('HGET', head, 'rec')
   local pid, pfield, rest = string.match(prev, '^([^\n]*)\nh\n([^\n]*)\n(.*)$')
   local moved = pid .. '\n' .. sn .. '\n' .. pfield .. '\n' .. rest
-  redis.call('HSET', active, pfield, redis.call('HGET', head, 'state'))
+  redis.call('HSET', active, pfield == '' and pid or pfield, redis.call('HGET', head, 'state'))
   redis.call('ZREM', history, prev)
   redis.call('ZADD', history, seq - 1, moved)
   sc, sb = sc + 1, sb + tonumber(string.match(rest, '^(%d+)\n'))
@@ -71,17 +75,23 @@ if inline and keep == 1 then
 else
   sc, sb = sc + 1, sb + tonumber(ARGV[3])
 end
-local rec = id .. '\n' .. at .. '\n' .. field .. '\n' .. ARGV[3] .. '\n' .. t[1] .. string.format('%06d', t[2]) ..
-  '\n' .. (cur or '') .. '\n' .. ARGV[5]
+local rec = id .. '\n' .. at .. '\n' .. (field == id and '' or field) .. '\n' .. ARGV[3] .. '\n' .. t[1] .. ' ' .. t[2] .. '\n' ..
+  (cur or '') .. '\n' .. ARGV[5]
+local once = h[9] and h[8] == tostring(ttl) and (at == 'h') == (h[10] == '1')  -- else: the fields below too
 if inline then
-  redis.call('HSET', head, 'cur', id, 'seq', seq, 'rec', rec, 'state', inline, 'i:' .. id, seq, 'sc', sc,
-    'sb', sb, 'x', ttl, 'v', '2')
+  if once then
+    redis.call('HSET', head, 'cur', id, 'seq', seq, 'rec', rec, 'state', inline, 'i:' .. id, seq, 'sc', sc,
+      'sb', sb)
+  else
+    redis.call('HSET', head, 'cur', id, 'seq', seq, 'rec', rec, 'state', inline, 'i:' .. id, seq, 'sc', sc,
+      'sb', sb, 'x', ttl, 'v', '2', 'hs', at == 'h' and 1 or 0)
+  end
   if at ~= 'h' then
     redis.call('HSET', active, field, inline)
   end
 else
   redis.call('HSET', head, 'cur', id, 'seq', seq, 'rec', rec, 'i:' .. id, seq, 'sc', sc, 'sb', sb, 'x', ttl,
-    'v', '2')
+    'v', '2', 'hs', 0)
   redis.call('HDEL', head, 'state')  -- a large state is read from the active segment
 end
 redis.call('ZADD', history, seq, rec)
