@@ -23,7 +23,7 @@ from .locks import ForkSafeLock
 
 #: The shared functions each script uses (files under ``lua/`` without a ``#!lua`` line).
 USES: Dict[str, Tuple[str, ...]] = {
-    "save": ("retain",), "prune": ("retain",),
+    "save": ("retain",), "prune": ("retain",), "seal": ("seal_lib",), "lg_seal": ("seal_lib",),
     "lg_put": ("lg_lib",), "lg_remove": ("lg_lib",), "lg_keep_latest": ("lg_lib",),
     "lg_get": ("lg_entry",), "lg_list": ("lg_entry",), "lg_fetch": ("lg_entry",), "lg_chain": ("lg_entry",),
 }

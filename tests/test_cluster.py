@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis.cluster import LoadBalancingStrategy
 
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint.testing import RedisClusterServers, RedisServer
@@ -114,3 +115,25 @@ def test_fork_during_topology_refresh_never_hangs(cluster_servers: RedisClusterS
     assert all(len(r) == 5 for r in results)
     assert len(list(cp.threads("fork-*"))) == 100
     cp.close()
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "generic"])
+def test_a_client_that_reads_from_replicas_still_loads_from_the_primary(
+        cluster_servers: RedisClusterServers, prefix: str, fast_path: bool) -> None:
+    """Every call goes to the primary owning the thread's slot: no load misses the save
+    just before it, and the replicas serve none of our commands."""
+    client = redis.RedisCluster.from_url(cluster_servers.url,
+                                         load_balancing_strategy=LoadBalancingStrategy.ROUND_ROBIN)
+    cp = RedisCheckpointer(client, key_prefix=prefix, fast_path=fast_path)
+    replicas = [redis.Redis(port=n.port) for n in cluster_servers.nodes]
+    replicas = [r for r in replicas if r.info("replication")["role"] == "slave"]
+    before = [int(r.info("commandstats").get("cmdstat_hmget", {}).get("calls", 0)) for r in replicas]
+    for i in range(200):
+        saved = cp.save(f"t{i % 7}", {"i": i})
+        loaded = cp.load(f"t{i % 7}")
+        assert loaded is not None and loaded.id == saved.id
+    after = [int(r.info("commandstats").get("cmdstat_hmget", {}).get("calls", 0)) for r in replicas]
+    assert after == before
+    for r in replicas:
+        r.close()
+    client.close()

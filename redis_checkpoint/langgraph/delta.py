@@ -4,7 +4,7 @@ A ``DeltaChannel`` (beta in LangGraph 1.2) stores its value only every
 ``snapshot_frequency`` updates and rebuilds it in between from the pending
 writes of the checkpoint's ancestors, following parent links back to the last
 snapshot. Removing one of those ancestors makes the channel start from nothing,
-with no error. ``lg_write.lua`` spares them (its ``chains()``) using the link
+with no error. ``lg_lib.lua``'s ``chains()`` spares them using the link
 each such checkpoint is put with.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ MAX_DELTA_DEPTH = 1_000_000
 
 
 def delta_link(metadata: Any, parent: str) -> str:
-    """``put``'s link for ``lg_write.lua``: ``"<depth>\\n<parent id>"``, or "" when none is needed.
+    """``put``'s link for ``lg_put.lua``: ``"<depth>\\n<parent id>"``, or "" when none is needed.
 
     ``counters_since_delta_snapshot`` in the metadata maps each delta channel not
     snapshotted in this checkpoint to ``(updates, supersteps)`` since its snapshot.
@@ -46,7 +46,7 @@ def history(
     """``get_delta_channel_history``, reading the parent chain a stretch per call.
 
     ``read(config)`` is the checkpoint ``config`` names, then its ancestors nearest
-    first, as ``lg_read.lua``'s "chain" returns them: as far as the delta links go,
+    first, as ``lg_chain.lua`` returns them: as far as the delta links go,
     a bounded number per call. The walk uses them while each is the parent of the
     one before, then reads again from the next parent. Per channel: the
     ancestors' writes to it, oldest first, back to the nearest ancestor that

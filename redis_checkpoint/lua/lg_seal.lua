@@ -8,12 +8,10 @@
 -- least this many checkpoints, or bytes, ARGV[4] "" or a member "<ns>\0<id>" to carry too
 -- Returns 1 when sealed, 0 when there was nothing to seal (another client sealed it first).
 local head, index, writes, active, sealed = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local h = redis.call('HMGET', head, 'sn', 'sc', 'sb', 'x', 's0')
-local sn, sc, sb = h[1] or '0', tonumber(h[2]) or 0, tonumber(h[3]) or 0
-if sn ~= ARGV[1] or sc < 2 or (sc < tonumber(ARGV[2]) and sb < tonumber(ARGV[3])) then
+local sn, sc, ttl, s0 = seal_start(head, active, sealed)
+if not sn then
   return 0
 end
-redis.call('RENAME', active, sealed)
 local next_sn = tonumber(sn) + 1
 local carry = {redis.call('ZREVRANGEBYLEX', index, '[\0\255', '[\0', 'LIMIT', 0, 1)[1]}
 if ARGV[4] ~= '' and ARGV[4] ~= carry[1] then
@@ -44,18 +42,9 @@ for _, member in ipairs(carry) do
     moved = moved + 1
   end
 end
-local ttl = tonumber(h[4]) or 0
 redis.call('HSET', head, 'sn', next_sn, 'sc', moved, 'sb', bytes, 'g:' .. sn, sc - moved)
-if (tonumber(h[5]) or 0) >= tonumber(sn) then  -- no other sealed segment: their TTL starts now
-  local t = redis.call('TIME')
-  redis.call('HSET', head, 'st', ttl, 'rt', t[1] * 1000 + math.floor(t[2] / 1000))
-end
-if ttl > 0 then
-  redis.call('PEXPIRE', sealed, 2 * ttl)
-  if moved > 0 then
-    redis.call('PEXPIRE', active, ttl)
-  end
-else
-  redis.call('PERSIST', sealed)
+seal_ttl(head, sealed, sn, ttl, s0)
+if ttl > 0 and moved > 0 then
+  redis.call('PEXPIRE', active, ttl)
 end
 return 1
