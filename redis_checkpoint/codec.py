@@ -116,8 +116,8 @@ DECODER_LIMITS: Dict[str, Any] = dict(
 #: also under STRICT_LIMITS, which close two ways to make decoding take time
 #: quadratic in the body's size: map keys or set members whose hashes collide
 #: (ints, tuples, Decimals and UUIDs hash predictably; str and bytes hashes are
-#: salted per process), and Decimal or Fraction built from huge integers. Measured
-#: on a hostile body of 32 KiB: about 0.1 s at most; at 256 KiB it was 4.7 s.
+#: salted per process), and Decimal or Fraction built from huge integers. Up to this
+#: size the worst stays short (docs/design.md, "Large states").
 LOOSE_MAX = 32 * 1024
 #: Largest big integer (CBOR tags 2 and 3) in a strict body: 128 bytes, 1024 bits.
 MAX_BIGNUM_BYTES = 128
@@ -180,8 +180,8 @@ class Codec:
                 f"at most {MAX_BIGNUM_BYTES * 8} bits, nesting at most {MAX_DEPTH} deep")
         elif len(body) > MAX_DEPTH and len(body.translate(None, _NOT_NESTING)) > MAX_DEPTH:
             # Every array, map and tag opens with one byte in 0x80-0xDF, so a body with
-            # at most MAX_DEPTH such bytes cannot nest too deep for decode(); counting
-            # them takes 1 to 4 µs for 10 KB.
+            # at most MAX_DEPTH such bytes cannot nest too deep for decode(), and counting
+            # them is far cheaper than decoding.
             limits, rules = DECODER_LIMITS, (
                 f" nests lists, dicts and sets more than {MAX_DEPTH} deep, which loading refuses")
         if limits is not None:
