@@ -2,7 +2,8 @@
 #              redis-server binary exists, run the whole suite in parallel (xdist)
 # make test-min-deps - the tests that lean on redis-py, cbor2 and snappy, on the oldest versions allowed
 # make test-trixie - the whole suite again on Redis 8.0 and Valkey 8.1 (Debian trixie's, fetched, not installed)
-# make demo  - the end-to-end scenario (throwaway redis-server, else fakeredis)
+# make docs  - the documentation site, built with mkdocs build --strict into site/
+# make demo  - the end-to-end scenario on a throwaway redis-server (KEEP=1 leaves it running)
 # make bench - the side-by-side benchmark against raw redis-py
 # make example-django / example-celery / example-gunicorn - one example, end to end
 # make fuzz   - a longer fuzzing campaign (FUZZ_SECONDS, default 600) on a copy of fuzz/corpus
@@ -12,12 +13,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn
+.PHONY: docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e '.[test,bench,docs]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -51,8 +52,23 @@ test-trixie: $(VENV)/.installed
 	PATH="$(abspath $(TRIXIE))/bin:$$PATH" sh -c 'redis-server --version | grep " v=8\." && valkey-server --version | grep " v=8\."'
 	env -u REDIS_URL PATH="$(abspath $(TRIXIE))/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-demo: $(VENV)/.installed
-	$(PY) -m redis_checkpoint.demo
+# The demo needs the package alone (no test or benchmark extras), in a virtualenv of its
+# own, and a redis-server; KEEP=1 leaves that server running for the command line.
+DEMO_VENV ?= .venv-demo
+$(DEMO_VENV)/.installed: setup.cfg setup.py
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DEMO_VENV)/bin/python -m pip install --quiet -e .
+	touch $@
+
+demo: $(DEMO_VENV)/.installed
+	sh scripts/ensure-redis-server
+	$(DEMO_VENV)/bin/python -m redis_checkpoint.demo $(if $(KEEP),--keep)
+
+# The documentation site (mkdocs.yml, docs/), the API reference from the docstrings;
+# --strict turns every warning (a broken link, a docstring mkdocstrings cannot read) into a failure.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet -d site
 
 bench: $(VENV)/.installed
 	sh scripts/ensure-redis-server

@@ -1,4 +1,5 @@
-"""The PNG chart: throughput and p99 against state size and against worker processes.
+"""The PNG chart: throughput, its ratio to the hand-written code, and p99, against state
+size and against worker processes.
 
     python -m benchmarks.chart results.json chart.png   # redraw from a saved report
 """
@@ -8,7 +9,14 @@ import json
 import sys
 from typing import Any, Dict, List, Optional
 
+from .parallel import RAW_OF as PARALLEL_RAW_OF
 from .side_by_side import OURS_OF, RAW_OF
+
+
+#: One colour and one label per operation; the hand-written code is drawn dashed in
+#: the same colour as ours.
+COLOURS = {"save": "tab:blue", "load": "tab:green", "list10": "tab:orange"}
+LABELS = {"save": "save", "load": "load latest", "list10": "list(limit=10)"}
 
 
 def draw(report: Dict[str, Any], path: str) -> None:
@@ -16,37 +24,52 @@ def draw(report: Dict[str, Any], path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    fig, ((ax_rate, ax_p99), (ax_workers, ax_workers_p99)) = plt.subplots(2, 2, figsize=(13, 9))
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9))
+    (ax_rate, ax_ratio, ax_p99), (ax_workers, ax_workers_p99, ax_key) = axes
     sizes = sorted(report["sizes"], key=int)
     xs = [int(s) for s in sizes]
     for group, raw in RAW_OF.items():
-        for name in (raw, OURS_OF[group]):
+        colour, ours = COLOURS[group], OURS_OF[group]
+        for name, style in ((raw, "--"), (ours, "-")):
             rates = [report["sizes"][s][group][name]["ops_per_s"] for s in sizes]
-            p99 = [report["sizes"][s][group][name]["p99_us"] for s in sizes]
-            style = "--" if name == raw else "-"
-            ax_rate.plot(xs, rates, style, marker="o", label=name)
-            ax_p99.plot(xs, p99, style, marker="o", label=name)
-    for ax, title in ((ax_rate, "throughput, 1 process (ops/s)"), (ax_p99, "p99 latency, 1 process (µs)")):
+            ax_rate.plot(xs, rates, style, color=colour, marker="o")
+            ax_p99.plot(xs, [report["sizes"][s][group][name]["p99_us"] for s in sizes], style, color=colour,
+                        marker="o")
+        ratios = [report["sizes"][s][group][ours]["ops_per_s"] / report["sizes"][s][group][raw]["ops_per_s"]
+                  for s in sizes]
+        ax_ratio.plot(xs, ratios, "-", color=colour, marker="o")
+    ax_ratio.axhline(1.0, color="grey", linewidth=0.8)
+    ax_ratio.set_ylim(0, max(1.2, ax_ratio.get_ylim()[1]))
+    for ax, title in ((ax_rate, "throughput, 1 process (ops/s)"),
+                      (ax_ratio, "ours / the hand-written code (throughput)"),
+                      (ax_p99, "p99 latency, 1 process (µs)")):
         ax.set_xscale("log")
         ax.set_xlabel("state size (bytes of JSON)")
         ax.set_title(title)
-        ax.legend(fontsize=8)
-    if ax_p99.lines:
-        ax_p99.set_yscale("log")
+    ax_rate.set_yscale("log")
+    ax_p99.set_yscale("log")
     size = report.get("workers_size", "")
     counts = sorted({r["workers"] for runs in report.get("workers", {}).values() for r in runs})
     for op, runs in report.get("workers", {}).items():
-        style = "--" if op.startswith("raw") else "-"
+        group = op if op in COLOURS else next((g for g, raw in PARALLEL_RAW_OF.items() if raw == op), None)
+        if group is None:
+            continue
+        style = "-" if op in COLOURS else "--"
         workers = [r["workers"] for r in runs]
-        ax_workers.plot(workers, [r["ops_per_s"] for r in runs], style, marker="o", label=op)
-        ax_workers_p99.plot(workers, [r["p99_us"] for r in runs], style, marker="o", label=op)
-    for ax, title in ((ax_workers, f"aggregate throughput, {size} B state (ops/s)"),
+        ax_workers.plot(workers, [r["ops_per_s"] for r in runs], style, color=COLOURS[group], marker="o")
+        ax_workers_p99.plot(workers, [r["p99_us"] for r in runs], style, color=COLOURS[group], marker="o")
+    for ax, title in ((ax_workers, f"aggregate throughput, {size} B state (ops/s; dashed: raw SET, GET)"),
                       (ax_workers_p99, f"p99 latency, {size} B state (µs)")):
         ax.set_xlabel("worker processes")
         ax.set_xticks(counts)
         ax.set_title(title)
-        ax.legend(fontsize=8)
+    ax_key.axis("off")
+    handles = [Line2D([], [], color=COLOURS[g], marker="o", label=LABELS[g]) for g in COLOURS]
+    handles += [Line2D([], [], color="black", linestyle="-", label="redis-checkpoint"),
+                Line2D([], [], color="black", linestyle="--", label="hand-written redis-py code")]
+    ax_key.legend(handles=handles, loc="center", fontsize=11, frameon=False)
     fig.suptitle(report["machine"], fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -198,3 +198,28 @@ def memory(client: Any, admin: Any, cp: RedisCheckpointer, state: Any, blob: byt
         "raw_set_bytes": raw, "checkpoint_bytes": ours, "ratio": ours / raw if raw else float("nan"),
         "memory_usage_checkpoint": usage, "memory_usage_raw": raw_usage,
     }
+
+
+def main(argv: "List[str] | None" = None) -> None:
+    """``python -m benchmarks.side_by_side [--url URL] [--size 10000] [--rounds 7]``: this
+    comparison alone, for one state size, printed as ratios to the hand-written code."""
+    import argparse
+
+    from . import target
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.side_by_side", description=main.__doc__)
+    parser.add_argument("--url", default=None, help="a Redis to measure on (default: a throwaway redis-server)")
+    parser.add_argument("--size", type=int, default=10000, help="state size in bytes of JSON (default: 10000)")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default: 7)")
+    args = parser.parse_args(argv)
+    with target(args.url) as (_client, url, _started):
+        res = bench_size(url, args.size, args.rounds)
+    for group, raw in RAW_OF.items():
+        ours = res[group][OURS_OF[group]]
+        print(f"{OURS_OF[group]:5s} x{ours['ops_per_s'] / res[group][raw]['ops_per_s']:.2f} of {raw} "
+              f"({ours['ops_per_s']:.0f} ops/s, p50 {ours['p50_us']:.0f} µs)")
+    print(f"bytes per checkpoint x{res['memory']['ratio']:.2f} of a raw SET")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,7 @@
 """Coverage-guided fuzzing of the payload decoder with atheris (libFuzzer).
 
-Every input must end in a value or ``CorruptCheckpointError``: any other
+Every input must end in a value, ``CorruptCheckpointError``, or ``StateTooLargeError``
+(a frame declaring more than ``max_state_size``): any other
 exception is a crash, and libFuzzer's ``-rss_limit_mb``/``-malloc_limit_mb``
 turn a large allocation into one too. Short bounded run (what ``make test``
 does, through ``tests/test_fuzz.py``)::
@@ -19,7 +20,7 @@ import atheris
 
 with atheris.instrument_imports():
     from redis_checkpoint.codec import Codec
-    from redis_checkpoint.errors import CorruptCheckpointError
+    from redis_checkpoint.errors import CorruptCheckpointError, StateTooLargeError
 
 # The strict codec decodes short inputs under the rules large states get (str or
 # bytes keys, 1024-bit integers), which libFuzzer's short inputs otherwise never reach.
@@ -34,7 +35,7 @@ def test_one_input(data: bytes) -> None:
     for codec in CODECS:
         try:
             codec.decode(data)
-        except CorruptCheckpointError:
+        except (CorruptCheckpointError, StateTooLargeError):
             pass
 
 

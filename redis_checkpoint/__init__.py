@@ -10,11 +10,12 @@ from .errors import (
     EvictionWarning,
     ReplicationError,
     SerializationError,
+    StateTooLargeError,
     StorageError,
 )
 from .store import RedisCheckpointer
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "ANY",
@@ -29,5 +30,6 @@ __all__ = [
     "RedisCheckpointer",
     "ReplicationError",
     "SerializationError",
+    "StateTooLargeError",
     "StorageError",
 ]

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import email.message
 import re
+import reprlib
 from typing import Any, Callable, Dict, Optional
 
 import cbor2
 import cramjam
 import snappy
 
-from .errors import CorruptCheckpointError, SerializationError, check_int
+from .errors import CorruptCheckpointError, SerializationError, StateTooLargeError, check_int
 
 MAGIC = 0x52
 VERSION = 1
@@ -166,11 +167,9 @@ class Codec:
             if _suspect(body):
                 body = cbor2.dumps(value, encoders=_STRICT_ENCODERS, default=_refuse_type)
         except Exception as exc:  # cbor2 raises CBOREncodeError, TypeError, ValueError...
-            raise SerializationError(f"{what} cannot be encoded as CBOR: {exc}") from exc
+            raise SerializationError(f"{locate(value, what)}: {_reason(exc)}") from exc
         if len(body) > self.max_state_size:
-            raise SerializationError(
-                f"{what} encodes to {len(body)} bytes, over max_state_size={self.max_state_size}"
-            )
+            raise StateTooLargeError(len(body), self.max_state_size, what=what)
         # It must load under the rules decode() will apply: decode it once when it might not.
         limits: Optional[Dict[str, Any]] = None
         if len(body) > self.loose_max:
@@ -219,13 +218,38 @@ class Codec:
         size = self.body_size(blob)
         compressed = blob[1] & 0x0F == SNAPPY
         if size > self.max_state_size:
-            verb = "declares " if compressed else ""
-            raise CorruptCheckpointError(f"{verb}{size} bytes, over max_state_size={self.max_state_size}")
+            raise StateTooLargeError(size, self.max_state_size, operation="load")
         try:
             body = snappy.decompress(blob[2:]) if compressed else blob[2:]
             return cbor2.loads(body, **(DECODER_LIMITS if len(body) <= self.loose_max else STRICT_LIMITS))
         except Exception as exc:  # any decoder failure is corruption, never a crash
             raise CorruptCheckpointError(f"cannot decode: {type(exc).__name__}: {_reason(exc)}") from exc
+
+
+def locate(value: Any, name: str) -> str:
+    """Where in ``value`` (called ``name``) the first part that cannot be encoded is, as
+    Python would index it: ``state['a'][1]['b']``. Used only once encoding has failed,
+    so trying each part on its own costs nothing on the way that works."""
+    path = name
+    for _ in range(32):  # a path deeper than this, or around a cycle, ends in "..."
+        if isinstance(value, dict):
+            parts = [(f" (a key: {reprlib.repr(k)})", k) for k in value]
+            parts += [(f"[{reprlib.repr(k)}]", v) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):
+            parts = [(f"[{i}]", v) for i, v in enumerate(value)]
+        elif isinstance(value, (set, frozenset)):
+            parts = [(" (a member)", v) for v in value]
+        else:
+            return path
+        for step, part in parts:
+            try:
+                cbor2.dumps(part, encoders=_STRICT_ENCODERS, default=_refuse_type)
+            except Exception:
+                path, value = path + step, part
+                break
+        else:
+            return path  # each part encodes alone: the whole is at fault (too deep, say)
+    return path + "..."
 
 
 def _reason(exc: BaseException) -> str:

@@ -20,8 +20,11 @@ forks works in every child (cluster clients need more: ``cluster.py``).
 """
 from __future__ import annotations
 
+import difflib
+import inspect
 import os
-from typing import Any, Dict, List, Optional, Tuple, Union
+import re
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -140,6 +143,49 @@ def sentinel_client(
     )
     check_options(client.connection_pool)
     return client
+
+
+def unknown_option(exc: TypeError, own: Iterable[str]) -> TypeError:
+    """``exc`` (redis-py refusing a keyword) as ``unknown option 'x' (did you mean 'y'?)``,
+    the guess taken from ``own`` (the caller's keywords) and every keyword a connection
+    takes; ``exc`` itself when it is about something else."""
+    found = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+    if found is None:
+        return exc
+    name = found.group(1)
+    known = {*own, *inspect.signature(connect).parameters}
+    for kind in (redis.Connection, redis.SSLConnection, redis.UnixDomainSocketConnection):
+        known.update(inspect.signature(kind.__init__).parameters)
+    known -= {"self", "url", "connection_kwargs", "kwargs", "args"}
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return TypeError(f"unknown option {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+
+
+def address(url: str) -> str:
+    """``host:port`` (or the socket path, or the sentinels) a URL names: never credentials."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return parts.path
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    if parts.scheme in SENTINEL_SCHEMES:
+        return f"the sentinels {netloc}"
+    return netloc if ":" in netloc.rsplit("]", 1)[-1] else f"{netloc}:6379"
+
+
+def unreachable(url: str, exc: BaseException) -> str:
+    """One line saying why the server at ``url`` did not answer, and what to check."""
+    where = address(url)
+    text = str(exc)
+    if isinstance(exc, redis.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:
+        return (f"Redis at {where} refused the credentials: check the user name and password "
+                "in the URL (or the username= and password= options) and the ACL user")
+    if isinstance(exc, redis.TimeoutError):
+        return f"no answer from Redis at {where} in time: is the host reachable, and the port right?"
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        return f"cannot reach Redis at {where}: the host name does not resolve; check the URL"
+    if "refused" in text.lower():
+        return f"cannot reach Redis at {where}: connection refused; is the server running on that port?"
+    return f"cannot reach Redis at {where}: {type(exc).__name__}: {text}"
 
 
 def check_options(pool: Any) -> None:

@@ -9,7 +9,14 @@ from typing import Any, List, Mapping, Optional, Tuple
 
 from .base import ANY, Checkpoint, CheckpointMetadata
 from .engine import Engine
-from .errors import CheckpointNotFoundError, ConflictError, CorruptCheckpointError, check_int
+from .errors import (
+    CheckpointNotFoundError,
+    ConflictError,
+    CorruptCheckpointError,
+    SerializationError,
+    StateTooLargeError,
+    check_int,
+)
 from .ids import new_id, validate_id
 from .records import decode_id, decode_metadata, describe, encode_metadata, metadata_of, parse_record
 from .segments import follow_up, sealed_state, unlink_thread
@@ -32,7 +39,12 @@ def save(
     """
     opts = engine.options
     keys = engine.thread_keys(thread_id)
-    meta, meta_blob = encode_metadata(opts.meta_codec, metadata)
+    try:
+        meta, meta_blob = encode_metadata(opts.meta_codec, metadata)
+        blob = opts.codec.encode(state)
+    except (SerializationError, StateTooLargeError) as exc:
+        exc.thread_id, exc.operation = thread_id, "save"
+        raise
     if checkpoint_id is None:
         cid = field = new_id()
     else:
@@ -43,7 +55,6 @@ def save(
         expected = " "
     else:
         expected = validate_id(expected_id, "expected_id")
-    blob = opts.codec.encode(state)
     engine.warn_if_evictable()
     script = engine.scripts.save
     args = (cid, field, len(blob), expected, meta_blob, engine.save_options)
@@ -80,6 +91,9 @@ def load(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Option
         state = engine.options.codec.decode(blob)
     except CorruptCheckpointError as exc:
         raise CorruptCheckpointError(str(exc), thread_id=thread_id, checkpoint_id=record.id) from exc
+    except StateTooLargeError as exc:
+        raise StateTooLargeError(exc.size, exc.limit, thread_id=thread_id, checkpoint_id=record.id,
+                                 operation="load") from None
     return Checkpoint(record.id, thread_id, record.parent_id, record.created_at, meta, state)
 
 

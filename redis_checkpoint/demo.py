@@ -1,117 +1,141 @@
-"""``python -m redis_checkpoint.demo``: a small end-to-end scenario (``make demo``).
+"""``python -m redis_checkpoint.demo``: what the checkpointer is for, in one minute (``make demo``).
 
-Worker processes advance a few threads step by step with compare-and-set saves,
-a "crashed" worker's thread is resumed by another one from its checkpoint, one
-thread is rolled back, and the history is printed. With ``--url`` (or
+Workers advance order threads step by step. Two of them race on one step: the
+compare-and-set save refuses the second, and ``advance`` resolves it by loading
+the new state and computing again. A worker "crashes" and another resumes its
+thread from the checkpoint; an operator rolls a thread back. With ``--url`` (or
 ``REDIS_CHECKPOINT_URL``/``REDIS_URL``) it uses that server; otherwise it starts
-a throwaway ``redis-server`` when the binary exists, else runs on fakeredis
-in-process (threads instead of processes). It says which.
+a throwaway ``redis-server``, which ``--keep`` leaves running for the command line.
 """
 from __future__ import annotations
 
 import argparse
 import multiprocessing
 import shutil
+import sys
 import threading
 from typing import Any, Callable, Dict, List, Optional
 
 from . import ConflictError, RedisCheckpointer
 from .connection import url_from_env
 
+PREFIX = "demo"
 THREADS = ["order-1001", "order-1002", "chat:{alice}"]
 STEPS = 5
 
 
-def advance(cp: RedisCheckpointer, thread_id: str, worker: str) -> None:
-    """Load the latest state, do one step, save it only if nobody else did meanwhile."""
-    while True:
-        latest = cp.load(thread_id)
-        state: Dict[str, Any] = latest.state if latest else {"steps": [], "done": False}
-        if state["done"]:
-            return
-        state["steps"].append(f"step {len(state['steps']) + 1} by {worker}")
-        state["done"] = len(state["steps"]) >= STEPS
-        try:
-            cp.save(
-                thread_id,
-                state,
-                metadata={"worker": worker, "step": len(state["steps"])},
-                expected_id=latest.id if latest else None,
-            )
-        except ConflictError:
-            continue  # another worker advanced the thread: reload and retry
-        return
+class Done(Exception):
+    """The thread has all its steps: nothing to save."""
+
+
+def step_of(worker: str) -> Callable[[Any], Dict[str, Any]]:
+    """One step of work on a thread's state: what ``advance`` runs, and runs again on a conflict."""
+    def step(state: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+        steps = list(state["steps"]) if state else []
+        if len(steps) >= STEPS:
+            raise Done
+        return {"steps": steps + [f"step {len(steps) + 1} by {worker}"]}
+    return step
+
+
+def race(cp: RedisCheckpointer, thread_id: str) -> None:
+    """Two workers load the same checkpoint and both try to save the next step."""
+    seen = cp.load(thread_id)
+    assert seen is not None
+    print(f"\n1. a race: worker-a and worker-b both load {thread_id} at step {len(seen.state['steps'])}")
+    cp.save(thread_id, step_of("worker-a")(seen.state), metadata={"worker": "worker-a"}, expected_id=seen.id)
+    print("   worker-a saves step 3 with expected_id=<what it loaded>: accepted")
+    try:
+        cp.save(thread_id, step_of("worker-b")(seen.state), metadata={"worker": "worker-b"}, expected_id=seen.id)
+    except ConflictError as exc:
+        print(f"   worker-b does the same: ConflictError, the thread moved on to {exc.current_id}")
+    meta = cp.advance(thread_id, step_of("worker-b"), metadata={"worker": "worker-b"})
+    latest = cp.load(thread_id)
+    assert latest is not None
+    print(f"   worker-b calls advance() instead: it reloads, computes again and saves {meta.id}:")
+    print(f"   {latest.state['steps'][-2:]}; no step lost, none done twice")
 
 
 def _worker(make: Callable[[], RedisCheckpointer], name: str) -> None:
     cp = make()
     for _ in range(STEPS):
         for thread_id in THREADS:
-            advance(cp, thread_id, name)
+            try:
+                cp.advance(thread_id, step_of(name), metadata={"worker": name})
+            except Done:
+                pass
 
 
 def run(make: Callable[[], RedisCheckpointer], use_processes: bool) -> None:
     cp = make()
     for thread_id in THREADS:
         cp.delete_thread(thread_id)
-    # a worker saves two steps of the first thread, then "crashes"
-    advance(cp, THREADS[0], "worker-0")
-    advance(cp, THREADS[0], "worker-0")
-    print(f"worker-0 stopped after 2 steps of {THREADS[0]}; the others resume from its checkpoint")
+    for _ in range(2):
+        cp.advance(THREADS[0], step_of("worker-0"), metadata={"worker": "worker-0"})
+    race(cp, THREADS[0])
+    print(f"\n2. worker-0 crashes; workers 1 to 3 resume every thread from its latest checkpoint, "
+          f"in {'processes' if use_processes else 'threads'}")
     ctx = multiprocessing.get_context("fork") if use_processes else None
-    workers = [
-        (ctx.Process if ctx else threading.Thread)(target=_worker, args=(make, f"worker-{n}"))
-        for n in (1, 2, 3)
-    ]
+    workers = [(ctx.Process if ctx else threading.Thread)(target=_worker, args=(make, f"worker-{n}"))
+               for n in (1, 2, 3)]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
     for thread_id in THREADS:
+        history = cp.list(thread_id)
         latest = cp.load(thread_id)
         assert latest is not None
-        print(f"\n{thread_id}: {len(latest.state['steps'])} steps, latest {latest.id}")
-        for meta in reversed(cp.list(thread_id, limit=10)):
-            print(f"  {meta.created_at:%H:%M:%S.%f}  {meta.id}  step {meta.metadata['step']}"
-                  f"  by {meta.metadata['worker']}  ({meta.size} bytes)")
+        print(f"   {thread_id}: {len(history)} checkpoints; " + ", ".join(latest.state["steps"]))
     history = cp.list(THREADS[1])
-    target = history[-2]  # roll back to step 2: saved as a new checkpoint, history kept
+    target = history[-2]
     old = cp.load(THREADS[1], target.id)
     assert old is not None
-    new = cp.save(THREADS[1], old.state, metadata={"worker": "operator", "step": 2, "rollback_of": target.id})
-    print(f"\nrolled {THREADS[1]} back to {target.id}: new checkpoint {new.id}, "
-          f"{len(cp.list(THREADS[1]))} entries in its history")
+    new = cp.save(THREADS[1], old.state, metadata={"worker": "operator", "rollback_of": target.id})
+    print(f"\n3. an operator rolls {THREADS[1]} back to its step 2 ({target.id}): a new checkpoint,\n"
+          f"   {new.id}, holds that state, and the history keeps all {len(cp.list(THREADS[1]))} entries")
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def next_steps(url: str, kept: bool) -> None:
+    shown = url if kept else "redis://localhost:6379/0"
+    print("\nNext:")
+    if kept:
+        print(f"  the demo's server is still running at {url}: try the command line on its data")
+    print(f"  redis-checkpoint --url {shown} --prefix {PREFIX} threads")
+    print(f"  redis-checkpoint --url {shown} --prefix {PREFIX} history order-1001")
+    print(f"  redis-checkpoint --url {shown} --prefix {PREFIX} show order-1002")
+    print("  the README's 30 seconds, and docs/ for Django, Celery, LangGraph and operations")
+    if kept:
+        print(f"  stop the server with: redis-cli -u {url} shutdown nosave")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=url_from_env())
+    parser.add_argument("--url", default=url_from_env(), help="a Redis to use (default: start a throwaway one)")
+    parser.add_argument("--keep", action="store_true", help="leave the throwaway redis-server running")
     args = parser.parse_args(argv)
     server: Any = None
     if args.url:
         url = args.url
-        print("using the Redis server given by --url or the environment (key prefix 'demo')")
+        print(f"using the Redis server given by --url or the environment (key prefix {PREFIX!r})")
     elif shutil.which("redis-server"):
         from .testing import RedisServer
 
         server = RedisServer()
         url = server.url
-        print(f"started a throwaway redis-server on 127.0.0.1:{server.port}")
+        print(f"started a throwaway redis-server at {url}")
     else:
-        url = ""
-        print("no redis-server binary found: running on fakeredis, in-process, with threads")
+        print("no redis-server on PATH: install it (apt-get install redis-server, brew install redis) "
+              "or pass --url redis://...", file=sys.stderr)
+        return 2
     try:
-        if url:
-            run(lambda: RedisCheckpointer.from_url(url, key_prefix="demo"), use_processes=True)
-        else:
-            import fakeredis
-
-            fake = fakeredis.FakeRedis()
-            run(lambda: RedisCheckpointer(fake, key_prefix="demo"), use_processes=False)
+        run(lambda: RedisCheckpointer.from_url(url, key_prefix=PREFIX), use_processes=True)
+        next_steps(url, kept=server is not None and args.keep)
     finally:
-        if server is not None:
+        if server is not None and not args.keep:
             server.close()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

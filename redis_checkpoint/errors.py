@@ -6,7 +6,7 @@ I/O happens.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Iterable, List, Optional
 
 
 def check_int(name: str, value: object, minimum: int, optional: bool = False) -> None:
@@ -53,6 +53,17 @@ def check_number(
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be at most {maximum:g}, got {value}")
     return float(value)
+
+
+def check_ids(name: str, value: object) -> List[Any]:
+    """``value`` as a list, or ``TypeError`` naming ``name`` when it is a single str (or
+    bytes), which would otherwise be read one character at a time, or not iterable."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a list of ids, not a {type(value).__name__}: "
+                        f"for one, pass [{value!r:.80}]")
+    if not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of ids, not {type(value).__name__}")
+    return list(value)
 
 
 class CheckpointError(Exception):
@@ -115,6 +126,28 @@ class CorruptCheckpointError(CheckpointError):
         self.checkpoint_id = checkpoint_id
 
 
+class StateTooLargeError(CheckpointError):
+    """A state (or metadata) is larger than ``max_state_size`` allows: refused on save,
+    before anything is written, and on load, before it is decompressed. The data is
+    not damaged: a checkpointer with a larger ``max_state_size`` reads it.
+
+    ``size`` is the body's size in bytes of CBOR (on load, as its frame declares it);
+    ``limit`` is ``max_state_size``.
+    """
+
+    def __init__(self, size: int, limit: int, *, what: str = "state", thread_id: Optional[str] = None,
+                 checkpoint_id: Optional[str] = None, operation: Optional[str] = None) -> None:
+        where = "" if thread_id is None else f"thread {thread_id!r}, checkpoint {checkpoint_id!r}: "
+        verb = "save" if operation in (None, "save", "put", "put_writes") else "load"
+        super().__init__(
+            f"{where}{what} of {size} bytes is over max_state_size={limit}; "
+            f"raise max_state_size to {verb} it", thread_id=thread_id, operation=operation)
+        self.size = size
+        self.limit = limit
+        self.what = what
+        self.checkpoint_id = checkpoint_id
+
+
 class CheckpointNotFoundError(CheckpointError, LookupError):
     """A checkpoint named by the caller (for example ``list(before=...)``) is not there."""
 
@@ -146,8 +179,11 @@ def storage_error(op: str, thread_id: Optional[str], exc: BaseException) -> Stor
 
 
 def _hint(exc: BaseException) -> str:
-    """What a server before Redis 7 makes of our scripts' ``#!lua`` line, said plainly."""
+    """What a server before Redis 7 makes of our scripts' ``#!lua`` line, and refused
+    credentials, said plainly."""
     text = str(exc)
+    if type(exc).__name__ == "AuthenticationError" or "WRONGPASS" in text or "NOAUTH" in text:
+        return " (the server refused the credentials: check the URL's user name and password, and the ACL user)"
     if "compiling script" in text and "near '#'" in text:
         return (" (this server cannot read the '#!lua' line that opens every script: "
                 "redis-checkpoint needs Redis 7.0 or later, or Valkey)")

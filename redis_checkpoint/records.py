@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tup
 
 from .base import CheckpointMetadata
 from .codec import Codec
-from .errors import CorruptCheckpointError
+from .errors import CorruptCheckpointError, StateTooLargeError
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -77,6 +77,9 @@ def decode_metadata(codec: Codec, blob: bytes, thread_id: str, checkpoint_id: st
         raise CorruptCheckpointError(
             f"metadata: {exc}", thread_id=thread_id, checkpoint_id=checkpoint_id
         ) from exc
+    except StateTooLargeError as exc:
+        raise StateTooLargeError(exc.size, exc.limit, what="metadata", thread_id=thread_id,
+                                 checkpoint_id=checkpoint_id, operation="load") from None
     if not isinstance(meta, dict):
         raise CorruptCheckpointError("metadata is not a map", thread_id=thread_id, checkpoint_id=checkpoint_id)
     return meta

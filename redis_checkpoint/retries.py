@@ -10,8 +10,8 @@ Retried, because each may clear up by itself during a failover or resharding:
 connection errors and timeouts (a killed or restarted node, a lost reply),
 ``CLUSTERDOWN``, ``TRYAGAIN``, an uncovered slot, and ``MOVED``/``ASK`` seen
 where redis-py does not follow them (the pipeline that runs a save with WAIT).
-Not retried: out of memory, ``READONLY``, ``BUSY`` and other script errors: they
-need an operator, and retrying would only add load.
+Not retried: refused credentials, out of memory, ``READONLY``, ``BUSY`` and other
+script errors: they need an operator, and retrying would only add load.
 
 Re-sending a save whose reply was lost is safe: the save script recognises
 the checkpoint id it already stored (see ``save.lua``).
@@ -34,6 +34,7 @@ from typing import Callable, Optional, Tuple, Type, TypeVar
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import (
     AskError,
+    AuthenticationError,
     ClusterDownError,
     ConnectionError,
     MovedError,
@@ -110,5 +111,11 @@ class RetryPolicy:
         return self.retry.call_with_retry(
             do,
             failed,
-            is_retryable=lambda _error: time.monotonic() < deadline,
+            is_retryable=lambda error: time.monotonic() < deadline and not refused(error),
         )
+
+
+def refused(error: Exception) -> bool:
+    """Whether the server refused our credentials: redis-py raises that as a
+    ``ConnectionError``, but trying again cannot help, and would hammer an ACL."""
+    return isinstance(error, AuthenticationError) or "WRONGPASS" in str(error) or "NOAUTH" in str(error)

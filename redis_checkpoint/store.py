@@ -11,7 +11,7 @@ from . import core
 from . import keys as _keys
 from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
 from .codec import DEFAULT_MAX_STATE_SIZE
-from .connection import connect, describe
+from .connection import connect, describe, unknown_option, unreachable
 from .engine import Engine
 from .errors import StorageError
 from .options import SEGMENT_BYTES, SEGMENT_CHECKPOINTS, Options
@@ -79,12 +79,12 @@ class RedisCheckpointer(Checkpointer):
         pool; the rest to the checkpointer.
         """
         opts = cls(_DEFERRED, **take_own(options)).options
-        try:
-            client = opts.policy.call(lambda: connect(url, **options), "connect")
+        try:  # one attempt: a wrong URL or a server that is down fails fast, in one line
+            client = connect(url, **options)
+        except TypeError as exc:
+            raise unknown_option(exc, OWN_OPTIONS) from None
         except redis.RedisError as exc:  # cluster=None asks the server at once
-            raise StorageError(
-                f"connect failed: {type(exc).__name__}: {exc}", operation="connect"
-            ) from exc
+            raise StorageError(unreachable(url, exc), operation="connect") from None
         try:
             return cls.on(Engine.open(client, opts, owned=True))
         except BaseException:

@@ -211,7 +211,7 @@ def test_export_import_round_trip_from_a_server_to_a_cluster(
     for bad in ("cut.cbor", "junk.cbor"):
         err = cli(*target, "import", str(tmp_path / bad), url=cluster_servers.url, check=2).stderr.decode()
         assert err.count("\n") == 1
-    cli(*target, "import", str(tmp_path / "missing.cbor"), url=cluster_servers.url, check=3)
+    cli(*target, "import", str(tmp_path / "missing.cbor"), url=cluster_servers.url, check=2)  # a usage error: the path given
 
 
 def test_a_state_as_deep_as_a_save_allows_comes_back_from_its_export(
@@ -280,6 +280,9 @@ def test_console_script_and_demo(redis_url: str) -> None:
     done = subprocess.run(demo, capture_output=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert b"using the Redis server given" in done.stdout
+    # what the demo is for: a compare-and-set conflict, and advance() resolving it
+    assert b"ConflictError" in done.stdout and b"calls advance() instead" in done.stdout
+    assert b"Next:" in done.stdout
 
 
 def test_bench_command_runs_the_benchmark(redis_url: str, tmp_path: Any) -> None:
@@ -301,3 +304,111 @@ def test_a_reader_that_goes_away_is_not_an_error(filled: RedisCheckpointer, redi
     err = proc.stderr.read().decode()  # type: ignore[union-attr]
     assert proc.wait(60) == 0, err
     assert "Broken pipe" not in err
+
+
+# -- first contact -------------------------------------------------------------------
+
+
+def test_version_and_a_guess_for_a_misspelt_option(redis_url: str) -> None:
+    import redis_checkpoint
+
+    assert cli("--version").stdout.decode().strip() == f"redis-checkpoint {redis_checkpoint.__version__}"
+    err = cli("--prefx", "x", "threads", url=redis_url, check=2).stderr.decode()
+    assert "unknown option --prefx (did you mean --prefix?)" in err
+    err = cli("threads", "--mach", "a*", url=redis_url, check=2).stderr.decode()
+    assert "did you mean --match?" in err
+
+
+def help_entries(text: str) -> Dict[str, str]:
+    """``{option or argument: its help}`` from an argparse help text: an entry opens on a
+    line indented by two spaces; its help follows two spaces on, or on the lines below."""
+    entries: Dict[str, str] = {}
+    name = ""
+    for line in text.split("arguments:", 1)[-1].splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            name, _, rest = line.strip().partition("  ")
+            entries[name] = rest.strip()
+        elif line.startswith("   ") and name:
+            entries[name] = (entries[name] + " " + line.strip()).strip()
+        elif not line.strip() or line.endswith(":"):
+            name = ""
+    return entries
+
+
+def test_every_option_and_argument_has_help() -> None:
+    commands_ = ("threads", "history", "show", "rollback", "delete", "prune", "export", "import", "stats")
+    for command in (None, *commands_):
+        text = cli(*([command] if command else []), "--help").stdout.decode()
+        entries = help_entries(text)
+        assert "-h, --help" in entries, text
+        assert all(entries.values()), f"{command}: {[k for k, v in entries.items() if not v]}"
+
+
+def test_table_cells_are_one_line_and_cut_json_is_whole_and_strict(redis_url: str, prefix: str) -> None:
+    cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix)
+    long_id = "a\nb" + "x" * 1000
+    cp.save(long_id, {"v": float("nan"), "w": float("-inf")})
+    text = cli("--prefix", prefix, "threads", url=redis_url).stdout.decode()
+    row = text.splitlines()[2]
+    assert row.startswith("a\\nbxxx") and "…" in row and len(row) < 200
+    rows = as_json(cli("--prefix", prefix, "--json", "threads", url=redis_url))
+    assert rows[0]["thread"] == long_id
+    shown = as_json(cli("--prefix", prefix, "--json", "show", long_id, url=redis_url))
+    assert shown["state"] == {"v": {"float": "NaN"}, "w": {"float": "-Infinity"}}
+
+
+def test_export_to_stdout_and_import_from_stdin(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
+    base = [sys.executable, "-m", "redis_checkpoint", "--url", redis_url]
+    dump = subprocess.run([*base, "--prefix", prefix, "export", "-"], capture_output=True, timeout=120, check=True)
+    assert dump.stdout.startswith(b"\xd9\xd9\xf7") and b"exported 3 threads" in dump.stderr
+    done = subprocess.run([*base, "--prefix", prefix + "in", "import", "-"], input=dump.stdout,
+                          capture_output=True, timeout=120, check=True)
+    assert b"7 checkpoints: 7 written" in done.stdout
+    with RedisCheckpointer.from_url(redis_url, key_prefix=prefix + "in") as copy:
+        assert [m.id for m in copy.list("order-1")] == [m.id for m in filled.list("order-1")]
+
+
+def test_file_errors_name_the_path_given_and_exit_2(filled: RedisCheckpointer, redis_url: str, prefix: str,
+                                                     tmp_path: Any) -> None:
+    missing = str(tmp_path / "nope.cbor")
+    err = cli("--prefix", prefix, "import", missing, url=redis_url, check=2).stderr.decode()
+    assert err == f"redis-checkpoint: {missing}: No such file or directory\n"
+    nowhere = str(tmp_path / "no-dir" / "out.cbor")
+    err = cli("--prefix", prefix, "export", nowhere, url=redis_url, check=2).stderr.decode()
+    assert nowhere in err and ".partial" not in err
+    there = tmp_path / "there.cbor"
+    there.write_bytes(b"keep me")
+    err = cli("--prefix", prefix, "export", str(there), url=redis_url, check=2).stderr.decode()
+    assert "--force" in err and there.read_bytes() == b"keep me"
+    cli("--prefix", prefix, "export", str(there), "--force", url=redis_url)
+    assert there.read_bytes().startswith(b"\xd9\xd9\xf7")
+
+
+def test_delete_asks_on_a_terminal_unless_yes(filled: RedisCheckpointer, redis_url: str, prefix: str) -> None:
+    import pty
+
+    def on_terminal(answer: bytes, *extra: str) -> str:
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "redis_checkpoint", "--url", redis_url, "--prefix", prefix,
+                                 "delete", "order-1", *extra], stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        os.write(master, answer)
+        out, _err = proc.communicate(timeout=60)
+        os.close(master)
+        os.close(slave)
+        return out.decode()
+
+    assert "nothing deleted" in on_terminal(b"n\n")
+    assert filled.load("order-1") is not None
+    assert "deleted thread" in on_terminal(b"y\n")
+    assert filled.load("order-1") is None
+    assert "deleted thread" in on_terminal(b"", "--yes") if filled.load("order-2") is None else True
+    assert "deleted thread 'order-2'" in cli("--prefix", prefix, "delete", "order-2", url=redis_url).stdout.decode()
+
+
+def test_bench_is_offered_only_from_a_source_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    from redis_checkpoint import cli as cli_module
+
+    assert "bench" in cli_module.parser().format_help()
+    monkeypatch.setattr(commands, "source_checkout", lambda: None)
+    assert "bench" not in cli_module.parser().format_help()

@@ -11,7 +11,7 @@ import snappy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redis_checkpoint import CorruptCheckpointError, SerializationError
+from redis_checkpoint import CorruptCheckpointError, SerializationError, StateTooLargeError
 from redis_checkpoint.codec import ALLOWED_TAGS, DENIED_BUILTIN_TAGS, LOOSE_MAX, MAX_DEPTH, Codec
 
 codec = Codec(max_state_size=1 << 20)
@@ -70,7 +70,6 @@ def test_refused_tags(tag: int) -> None:
         (b"X\x10\x01", "header"),
         (b"R\x20\x01", "header"),  # a future format version
         (b"R\x17\x01", "compression"),
-        (snappy_frame(b"\xff\xff\xff\xff\x0f"), "max_state_size"),  # declares 4 GiB
         (raw(b"\x9f\x01\xff"), "indefinite"),
         (raw(b"\xa2\x61a\x01\x61a\x02"), "Duplicate"),
         (raw(b"\x81" * 300 + b"\x01"), "depth"),
@@ -83,10 +82,16 @@ def test_hostile_blobs_are_corrupt(blob: bytes, word: str) -> None:
         codec.decode(blob)
 
 
-def test_uncompressed_over_limit_is_corrupt() -> None:
+def test_a_state_over_the_limit_is_too_large_not_corrupt() -> None:
+    """On save and on load: the bytes are fine, and the message says what to raise."""
     small = Codec(compression=None, max_state_size=10)
-    with pytest.raises(CorruptCheckpointError, match="max_state_size"):
+    with pytest.raises(StateTooLargeError, match="raise max_state_size to load it") as err:
         small.decode(raw(cbor2.dumps("x" * 100)))
+    assert (err.value.size, err.value.limit) == (102, 10) and not isinstance(err.value, CorruptCheckpointError)
+    with pytest.raises(StateTooLargeError, match="raise max_state_size to save it") as err:
+        small.encode("x" * 100)
+    assert (err.value.size, err.value.limit) == (102, 10)
+    assert Codec(compression=None).decode(raw(cbor2.dumps("x" * 100))) == "x" * 100
 
 
 @settings(max_examples=300)
@@ -95,7 +100,7 @@ def test_random_bytes_never_escape_as_other_errors(data: bytes) -> None:
     for blob in (data, raw(data), snappy_frame(data)):
         try:
             codec.decode(blob)
-        except CorruptCheckpointError:
+        except (CorruptCheckpointError, StateTooLargeError):  # a frame may declare any size
             pass
 
 
@@ -106,7 +111,7 @@ def test_mutated_blobs_decode_or_are_corrupt(value: object, pos: int, byte: int)
     blob[pos % len(blob)] = byte
     try:
         codec.decode(bytes(blob))
-    except CorruptCheckpointError:
+    except (CorruptCheckpointError, StateTooLargeError):
         pass
 
 
@@ -126,7 +131,7 @@ def test_regex_and_mime_are_refused_on_encode() -> None:
 def test_snappy_length_is_checked_before_allocation() -> None:
     # 5 bytes that declare 2**32-1 bytes of output: refused without decompressing
     bomb = snappy_frame(b"\xff\xff\xff\xff\x0f")
-    with pytest.raises(CorruptCheckpointError, match="declares 4294967295"):
+    with pytest.raises(StateTooLargeError, match="4294967295 bytes is over max_state_size"):
         Codec().decode(bomb)
     assert struct.calcsize("B") == 1
 
@@ -254,3 +259,26 @@ def test_any_stored_record_parses_or_is_corrupt(rec: bytes) -> None:
         assert exc.checkpoint_id == "c" and exc.thread_id == "t"
     else:
         assert record.id == "c" and record.created_at.tzinfo is not None and isinstance(record.size, int)
+
+
+class Custom:
+    pass
+
+
+@pytest.mark.parametrize("value, path", [
+    ({"a": [1, {"b": Custom()}]}, "state['a'][1]['b']"),
+    ([1, (2, Custom())], "state[1][1]"),
+    ({Custom(): 1}, "state (a key: "),
+    ({"s": {frozenset({Custom()})}}, "state['s'] (a member) (a member)"),
+])
+def test_a_value_that_cannot_be_encoded_is_named_by_its_place(value: object, path: str) -> None:
+    with pytest.raises(SerializationError) as err:
+        codec.encode(value)
+    assert str(err.value).startswith(path) and "cannot store Custom" in str(err.value)
+
+
+def test_a_cycle_is_refused_with_a_bounded_message() -> None:
+    cycle: list = []  # type: ignore[type-arg]
+    cycle.append(cycle)
+    with pytest.raises(SerializationError, match=r"^state(\[0\]){32}\.\.\.: .*cyclic"):
+        codec.encode(cycle)

@@ -24,6 +24,7 @@ from redis_checkpoint import (
     CorruptCheckpointError,
     RedisCheckpointer,
     SerializationError,
+    StateTooLargeError,
 )
 
 #: Most checkpoints one call of retention removes (``lua/retain.lua``).
@@ -226,8 +227,26 @@ def test_unencodable_state_writes_nothing(cp: RedisCheckpointer, client: Any, pr
 
 def test_state_over_max_size_is_refused(make_cp: Callable[..., RedisCheckpointer], client: Any, prefix: str) -> None:
     cp = make_cp(max_state_size=1000)
-    with pytest.raises(SerializationError, match="max_state_size"):
+    with pytest.raises(StateTooLargeError, match="raise max_state_size to save it") as err:
         cp.save("t", "x" * 2000)
+    assert (err.value.size, err.value.limit, err.value.thread_id, err.value.operation) == (2003, 1000, "t", "save")
+    assert keys_of(client, prefix) == []
+
+
+def test_a_stored_state_over_max_size_is_too_large_to_load_not_corrupt(
+        make_cp: Callable[..., RedisCheckpointer]) -> None:
+    m = make_cp().save("t", "x" * 2000)
+    with pytest.raises(StateTooLargeError, match="raise max_state_size to load it") as err:
+        make_cp(max_state_size=1000).load("t")
+    assert (err.value.thread_id, err.value.checkpoint_id, err.value.limit) == ("t", m.id, 1000)
+    assert make_cp().load("t").state == "x" * 2000  # type: ignore[union-attr]
+
+
+def test_a_state_that_cannot_be_encoded_names_the_place_and_the_thread(
+        make_cp: Callable[..., RedisCheckpointer], client: Any, prefix: str) -> None:
+    with pytest.raises(SerializationError, match=r"^state\['a'\]\[1\]\['b'\]: cannot store object") as err:
+        make_cp().save("t", {"a": [1, {"b": object()}]})
+    assert err.value.thread_id == "t" and err.value.operation == "save"
     assert keys_of(client, prefix) == []
 
 

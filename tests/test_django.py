@@ -38,6 +38,24 @@ def test_views_advance_and_read_a_thread(configured: str) -> None:
     assert web.get("/threads/t1/advance").status_code == 405
 
 
+def test_bad_input_gets_a_400_that_says_why_and_errors_are_logged(
+        configured: str, caplog: pytest.LogCaptureFixture, settings: Any) -> None:
+    web = Client(raise_request_exception=False)
+    cases = {
+        "/threads/t1/advance?request_id=has%20space": ("post", "checkpoint_id"),
+        "/threads/t1/history?limit=abc": ("get", "limit must be an integer"),
+        "/threads/t1/history?limit=-1": ("get", "limit must be >= 0"),
+        "/threads/" + "x" * 2000: ("get", "thread_id"),
+    }
+    for path, (method, says) in cases.items():
+        answer = getattr(web, method)(path)
+        assert answer.status_code == 400 and says in answer.json()["error"], (path, answer.content[:200])
+    assert get_checkpointer().list("t1") == []  # nothing was written
+    settings.REDIS_CHECKPOINT = {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"cluster": False, "retry_budget": 0}}
+    answer = web.get("/threads/t1")  # a server that is down: logged, and a 503
+    assert answer.status_code == 503 and "Redis failed" in caplog.text
+
+
 def test_a_repeated_request_id_advances_once(configured: str) -> None:
     web = Client()
     first = web.post("/threads/t2/advance?by=1&request_id=req-7").json()
@@ -79,7 +97,11 @@ BAD: Dict[str, Any] = {
     "bad entry": ({"default": "redis://localhost"}, "must be a dict with a 'URL'"),
     # nothing listens there, and cluster=False asks nothing: the keyword alone is refused
     "misspelt connection option": (
-        {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"cluster": False, "socket_timout": 5}}, "socket_timout"),
+        {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"cluster": False, "socket_timout": 5}},
+        r"unknown option 'socket_timout' \(did you mean 'socket_timeout'\?\)"),
+    "misspelt checkpointer option": (
+        {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"tll_seconds": 5}},
+        r"REDIS_CHECKPOINT\['default'\]: unknown option 'tll_seconds' \(did you mean 'ttl_seconds'\?\)"),
 }
 
 

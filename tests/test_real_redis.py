@@ -324,9 +324,9 @@ def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str, caplog:
     from redis.retry import Retry
 
     caplog.set_level(logging.WARNING, logger="redis_checkpoint")
-    with pytest.raises(StorageError, match="connect failed") as err:
+    with pytest.raises(StorageError, match="cannot reach Redis") as err:  # one attempt, not retried
         RedisCheckpointer.from_url(url, key_prefix=prefix, retry=Retry(NoBackoff(), 1))
-    assert err.value.operation == "connect"
+    assert err.value.operation == "connect" and "hunter2" not in str(err.value)
     cp = RedisCheckpointer.from_url(url, key_prefix=prefix, retry=Retry(NoBackoff(), 1), cluster=False)
     with pytest.raises(StorageError) as err:
         cp.save("t", 1)
@@ -334,9 +334,8 @@ def test_errors_past_the_retry_budget_are_checkpoint_errors(prefix: str, caplog:
     assert isinstance(err.value.__cause__, redis.ConnectionError)
     # every failed attempt is in the log, named, and without the password
     lines = [r.getMessage() for r in caplog.records if r.name == "redis_checkpoint"]
-    assert [line.split(" failed")[0] for line in lines] == [
-        "connect: attempt 1", "connect: attempt 2", "save of thread 't': attempt 1", "save of thread 't': attempt 2"
-    ]
+    assert [line.split(" failed")[0] for line in lines] == ["save of thread 't': attempt 1",
+                                                             "save of thread 't': attempt 2"]
     assert all("ConnectionError" in line and "hunter2" not in line for line in lines)
     with pytest.raises(StorageError, match="load"):
         cp.load("t")

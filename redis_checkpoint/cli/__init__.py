@@ -7,80 +7,109 @@ never a traceback, and never contain the URL or its password.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
+import re
 import sys
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, NoReturn, Optional, Sequence
 
+from .. import __version__
 from ..connection import url_from_env
 from ..codec import DEFAULT_MAX_STATE_SIZE
-from ..errors import CheckpointError, CheckpointNotFoundError, StorageError
+from ..errors import CheckpointError, CheckpointNotFoundError, StateTooLargeError, StorageError
 from ..store import RedisCheckpointer
 from . import commands
 
 OK, MISSING, USAGE, FAILED = 0, 1, 2, 3
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a guess for a misspelt option: ``--prefx`` (did you mean --prefix?)."""
+
+    known: List[str] = []  # every option of every command
+    argv: List[str] = []  # the arguments being parsed
+
+    def error(self, message: str) -> NoReturn:
+        for word in Parser.argv:  # an unknown option may be why COMMAND looks wrong too
+            name = word.split("=", 1)[0]
+            if name.startswith("--") and name not in Parser.known:
+                close = difflib.get_close_matches(name, Parser.known, n=1)
+                message = f"unknown option {name}" + (f" (did you mean {close[0]}?)" if close else "")
+                break
+        super().error(message)
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
-        prog="redis-checkpoint", description="Inspect and manage redis-checkpoint threads."
-    )
+    top = Parser(prog="redis-checkpoint", description="Inspect and manage redis-checkpoint threads.")
+    top.add_argument("--version", action="version", version=f"redis-checkpoint {__version__}")
     top.add_argument("--url", default=url_from_env(),
                      help="Redis URL (default: $REDIS_CHECKPOINT_URL, then $REDIS_URL)")
     top.add_argument("--prefix", default="checkpoint", help="key prefix (default: checkpoint)")
     cluster = top.add_mutually_exclusive_group()
-    cluster.add_argument("--cluster", dest="cluster", action="store_const", const=True, default=None)
-    cluster.add_argument("--no-cluster", dest="cluster", action="store_const", const=False)
-    top.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    cluster.add_argument("--cluster", dest="cluster", action="store_const", const=True, default=None,
+                         help="the URL names a Redis Cluster node (default: ask the server)")
+    cluster.add_argument("--no-cluster", dest="cluster", action="store_const", const=False,
+                         help="the URL names a single server (default: ask the server)")
+    top.add_argument("--json", action="store_true",
+                     help="print JSON instead of tables: every value whole; bytes as {\"base64\": ...}, "
+                          "NaN and infinities as {\"float\": \"NaN\"}")
     top.add_argument("--max-state-size", type=int, default=DEFAULT_MAX_STATE_SIZE, metavar="BYTES",
                      help="largest state to read or write, as the application's max_state_size "
                           f"(default: {DEFAULT_MAX_STATE_SIZE})")
     # --json is accepted after the command too (redis-checkpoint show t1 --json)
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
 
     def add(name: str, **kw: Any) -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], **kw)
 
+    thread_help = "the thread id"
     p = add("threads", help="threads with their checkpoint count, latest time and size")
-    p.add_argument("--match", default="*", help="glob over thread ids")
+    p.add_argument("--match", default="*", help="only thread ids matching this glob (default: all)")
     p.add_argument("--limit", type=int, default=None,
                    help="stop after N threads: the first N that SCAN finds, shown sorted by id")
     p = add("history", help="a thread's checkpoints, newest first")
-    p.add_argument("thread")
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("thread", help=thread_help)
+    p.add_argument("--limit", type=int, default=None, help="show at most N checkpoints (default: all)")
     p.add_argument("--before", default=None, help="start just before this checkpoint id")
     p = add("show", help="a checkpoint's state (the latest by default)")
-    p.add_argument("thread")
-    p.add_argument("id", nargs="?")
+    p.add_argument("thread", help=thread_help)
+    p.add_argument("id", nargs="?", help="the checkpoint id (default: the latest)")
     p.add_argument("--raw", action="store_true", help="the stored bytes, unchanged, to stdout")
     p = add("rollback", help="make an old checkpoint current again (history is kept)")
-    p.add_argument("thread")
-    p.add_argument("id")
+    p.add_argument("thread", help=thread_help)
+    p.add_argument("id", help="the checkpoint whose state becomes current again, as a new checkpoint")
     p = add("delete", help="delete a thread and all its checkpoints")
-    p.add_argument("thread")
+    p.add_argument("thread", help=thread_help)
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation on a terminal")
     p = add("prune", help="trim histories and delete stale threads")
     p.add_argument("--keep", type=int, default=None, help="keep the newest N checkpoints of each thread")
-    p.add_argument("--match", default="*")
+    p.add_argument("--match", default="*", help="only threads whose id matches this glob (default: all)")
     p.add_argument("--older-than", default=None, help="delete threads whose latest save is older (7d, 12h, 30m)")
-    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="say what would go, and change nothing")
     p = add("export", help="write threads to a CBOR file")
-    p.add_argument("file")
-    p.add_argument("--match", default="*")
+    p.add_argument("file", help="the file to write, or - for standard output")
+    p.add_argument("--match", default="*", help="only threads whose id matches this glob (default: all)")
+    p.add_argument("--force", action="store_true", help="overwrite the file if it exists")
     p = add("import", help="load a file written by export (idempotent)")
-    p.add_argument("file")
+    p.add_argument("file", help="the file to read, or - for standard input")
     p.add_argument("--ttl", default=None,
                    help="the imported threads expire this long after the import (7d, 12h); default: never")
     add("stats", help="threads, checkpoints, bytes, compression, TTL coverage")
     add("demo", help="the end-to-end scenario of make demo")
-    p = add("bench", help="run the benchmark (from a source checkout)")
-    p.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m benchmarks")
+    if commands.source_checkout() is not None:  # benchmarks/ is not installed with the package
+        p = add("bench", help="run the benchmark (python -m benchmarks)")
+        p.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m benchmarks")
+    helps = top.format_help() + "".join(p.format_help() for p in sub.choices.values())
+    Parser.known = sorted(set(re.findall(r"--[a-z][a-z-]*", helps)))
     return top
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = parser().parse_args(argv)  # usage errors exit 2 here
+    Parser.argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(Parser.argv)  # usage errors exit 2 here
     try:
         if args.command in ("demo", "bench"):
             return commands.run_program(args)
@@ -99,10 +128,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _fail(MISSING, str(exc))
     except StorageError as exc:
         return _fail(FAILED, f"Redis failed: {exc}")
+    except StateTooLargeError as exc:
+        return _fail(FAILED, f"{exc} (the application's max_state_size is larger? pass --max-state-size)")
     except CheckpointError as exc:
-        too_big = "max_state_size" in str(exc)
-        hint = " (the application's max_state_size is larger? pass --max-state-size)" if too_big else ""
-        return _fail(FAILED, str(exc) + hint)
+        return _fail(FAILED, str(exc))
     except (ValueError, TypeError) as exc:
         return _fail(USAGE, str(exc))
     except BrokenPipeError:  # the reader went away (| head): not an error of ours
@@ -115,8 +144,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _print(result: "commands.Output", as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(result.data, indent=2, ensure_ascii=False))
+    if as_json:  # strict JSON (RFC 8259): jsonable() turned NaN and infinities into objects
+        print(json.dumps(result.data, indent=2, ensure_ascii=False, allow_nan=False))
     elif result.text:
         print(result.text)
 

@@ -119,6 +119,13 @@ def cmd_rollback(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
 
 
 def cmd_delete(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    if not args.yes and sys.stdin.isatty():
+        count, _latest = admin.count_and_latest(cp, args.thread)
+        if count == 0:
+            raise Missing(f"no thread {args.thread!r}")
+        answer = input(f"delete thread {render.cell(args.thread)} and its {count} checkpoints? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            return Output({"deleted": None}, "nothing deleted")
     if not cp.delete_thread(args.thread):
         raise Missing(f"no thread {args.thread!r}")
     return Output({"deleted": args.thread}, f"deleted thread {args.thread!r}")
@@ -152,11 +159,23 @@ def cmd_prune(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
     return Output({"dry_run": args.dry_run, "deleted_threads": sorted(deleted), "removed_checkpoints": trimmed}, text)
 
 
-def cmd_export(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+def cmd_export(cp: RedisCheckpointer, args: argparse.Namespace) -> Optional[Output]:
+    progress = transfer.progress_printer("exported")
+    if args.file == "-":  # to standard output: the summary goes to stderr, not into the file
+        threads, checkpoints = transfer.export(cp, args.match, sys.stdout.buffer, progress)
+        sys.stdout.buffer.flush()
+        print(f"exported {threads} threads, {checkpoints} checkpoints", file=sys.stderr)
+        return None
+    if os.path.exists(args.file) and not args.force:
+        raise Usage(f"{args.file} exists; pass --force to overwrite it")
     tmp = args.file + ".partial"
     try:
-        with open(tmp, "wb") as out:
-            threads, checkpoints = transfer.export(cp, args.match, out, transfer.progress_printer("exported"))
+        try:
+            out = open(tmp, "wb")
+        except OSError as exc:  # named by the path the user gave, not ours
+            raise Usage(f"{args.file}: {exc.strerror}") from None
+        with out:
+            threads, checkpoints = transfer.export(cp, args.match, out, progress)
         os.replace(tmp, args.file)  # a failed export never leaves a file that looks complete
     except BaseException:
         if os.path.exists(tmp):
@@ -172,7 +191,11 @@ def cmd_import(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
             cp = cp.with_ttl(render.duration(args.ttl))
         except ValueError as exc:
             raise Usage(f"--ttl: {exc}") from None
-    with open(args.file, "rb") as source:
+    try:
+        source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+    except OSError as exc:
+        raise Usage(f"{args.file}: {exc.strerror}") from None
+    with source:
         try:
             threads, checkpoints, written = transfer.import_(cp, source, transfer.progress_printer("imported"))
         except transfer.ImportFormatError as exc:
@@ -210,14 +233,21 @@ def cmd_stats(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
     return Output(data, text)
 
 
+def source_checkout() -> Optional[str]:
+    """The source checkout this package runs from, if it is one (``bench`` needs its
+    ``benchmarks/``, which is not installed with the package); else ``None``."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return root if os.path.isfile(os.path.join(root, "benchmarks", "__main__.py")) else None
+
+
 def run_program(args: argparse.Namespace) -> int:
     """``demo`` and ``bench``: run the module in this interpreter, passing the URL on."""
     url = args.url  # --url, else the environment's (see parser)
     if args.command == "demo":
         argv = [sys.executable, "-m", "redis_checkpoint.demo"] + (["--url", url] if url else [])
         return subprocess.call(argv)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    if not os.path.isdir(os.path.join(root, "benchmarks")):
+    root = source_checkout()
+    if root is None:
         raise Usage("bench runs from a source checkout: the benchmarks/ directory is not installed")
     argv = [sys.executable, "-m", "benchmarks", *[a for a in args.args if a != "--"]]
     if url and "--url" not in argv:

@@ -6,6 +6,7 @@ import datetime
 import decimal
 import fractions
 import ipaddress
+import math
 import re
 import uuid
 from typing import Any, List, Sequence
@@ -15,7 +16,8 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` with JSON-only types: bytes as base64, times as ISO 8601, sets as lists."""
+    """``value`` with JSON-only types: bytes as ``{"base64": ...}``, NaN and infinities as
+    ``{"float": "NaN"}`` (``"Infinity"``, ``"-Infinity"``), times as ISO 8601, sets as lists."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -23,6 +25,8 @@ def jsonable(value: Any) -> Any:
         return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, (bytes, bytearray)):
         return {"base64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no NaN or infinity
+        return {"float": "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")}
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
     if isinstance(value, (decimal.Decimal, fractions.Fraction, uuid.UUID)) or type(value).__module__ == ipaddress.__name__:
@@ -30,8 +34,21 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+#: Widest cell of a table; longer ones end in an ellipsis (``--json`` shows them whole).
+CELL_MAX = 48
+
+
+def cell(value: Any) -> str:
+    """``value`` for one table cell: control characters escaped, so a row stays one line,
+    and cut to :data:`CELL_MAX` characters."""
+    text = "" if value is None else str(value)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= CELL_MAX else text[:CELL_MAX - 1] + "…"
+
+
 def table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    cells = [[str(h) for h in headers]] + [[cell(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))

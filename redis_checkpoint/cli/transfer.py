@@ -27,7 +27,7 @@ import cbor2
 from .. import core
 from ..base import ANY
 from ..codec import DECODER_LIMITS
-from ..errors import SerializationError
+from ..errors import SerializationError, StateTooLargeError
 from ..ids import validate_id
 from ..keys import validate_thread_id
 from ..records import encode_metadata
@@ -147,7 +147,7 @@ def _check_savable(cp: RedisCheckpointer, n: int, thread: str, cks: List[Tuple[s
         try:
             cp.engine.options.codec.encode(state)
             encode_metadata(cp.engine.options.meta_codec, metadata)
-        except (SerializationError, TypeError) as exc:
+        except (SerializationError, StateTooLargeError, TypeError) as exc:
             raise ImportFormatError(f"thread entry {n} ({thread!r:.60}): checkpoint {i}: {exc}") from None
 
 

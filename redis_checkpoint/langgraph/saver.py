@@ -36,7 +36,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from .. import keys as _keys
 from ..wire import Command
-from ..errors import CheckpointError, check_int
+from ..errors import CheckpointError, check_ids, check_int
 from ..records import decode_id
 from ..segments import follow_up, unlink_thread
 from ..store import RedisCheckpointer
@@ -251,7 +251,7 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         unlink_thread(self.engine, "delete_thread", thread_id, self.keys(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        wanted = set(run_ids)
+        wanted = set(check_ids("run_ids", run_ids))
         if not wanted:
             return
         engine = self.engine
@@ -283,6 +283,9 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         if strategy not in ("keep_latest", "delete"):
             raise ValueError(f"strategy must be 'keep_latest' or 'delete', not {strategy!r}")
+        thread_ids = check_ids("thread_ids", thread_ids)
+        for thread_id in thread_ids:  # every id checked before anything is sent
+            self.keys(thread_id)
         engine = self.engine
         for thread_id in thread_ids:
             if strategy == "delete":
@@ -337,7 +340,7 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         to ``PAGE`` ancestors through their delta links per call (within a segment),
         and ``delta.history`` walks them as the base class does.
         """
-        if not channels:
+        if not check_ids("channels", channels):
             return {}
         thread_id = config["configurable"]["thread_id"]
         found = history(self._chain, config, channels)
