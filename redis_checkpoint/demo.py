@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import shutil
 import sys
 import threading
@@ -96,14 +97,25 @@ def run(make: Callable[[], RedisCheckpointer], use_processes: bool) -> None:
           f"   {new.id}, holds that state, and the history keeps all {len(cp.list(THREADS[1]))} entries")
 
 
+def command_line() -> str:
+    """How to run this interpreter's ``redis-checkpoint``: by name when it is on PATH."""
+    script = os.path.join(os.path.dirname(sys.executable), "redis-checkpoint")
+    if shutil.which("redis-checkpoint") == script or not os.path.exists(script):
+        return "redis-checkpoint"
+    return os.path.relpath(script)
+
+
 def next_steps(url: str, kept: bool) -> None:
-    shown = url if kept else "redis://localhost:6379/0"
+    shown = url if kept else "URL"
+    cli = f"{command_line()} --url {shown} --prefix {PREFIX}"
     print("\nNext:")
     if kept:
         print(f"  the demo's server is still running at {url}: try the command line on its data")
-    print(f"  redis-checkpoint --url {shown} --prefix {PREFIX} threads")
-    print(f"  redis-checkpoint --url {shown} --prefix {PREFIX} history order-1001")
-    print(f"  redis-checkpoint --url {shown} --prefix {PREFIX} show order-1002")
+    else:
+        print("  --keep (make demo KEEP=1) leaves the server running, to try the command line on its data:")
+    print(f"  {cli} threads")
+    print(f"  {cli} history order-1001")
+    print(f"  {cli} show order-1002")
     print("  the README's 30 seconds, and docs/ for Django, Celery, LangGraph and operations")
     if kept:
         print(f"  stop the server with: redis-cli -u {url} shutdown nosave")

@@ -2,7 +2,7 @@
 -- front of theirs). KEYS[1..4] are, in all three, the head hash, the index zset, the writes
 -- zset and the active segment (layout in docs/design.md). S holds the head's "sn" (the
 -- active segment's number), "sc" (checkpoints in it) and "dz" (sealed segments to drop).
-local TRIM = 250  -- checkpoints one call removes at most (about 5 ms of server time)
+local TRIM = 250  -- checkpoints one call removes at most, so no call holds Redis for long
 local head, index, writes, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local S = {}
 
