@@ -228,10 +228,8 @@ def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() 
 
 
 def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call() -> None:
-    """A subgraph's namespace names its task, so a long thread may hold thousands.
-    Before, ``list`` read every namespace in one call before its first tuple (25 ms
-    for 10,000), and each ``prune`` call visited them all (39 ms). Both now go a page
-    of namespaces per call."""
+    """A subgraph's namespace names its task, so a long thread may hold thousands:
+    ``list`` and ``prune`` go a page of namespaces per call, never all at once."""
     from langgraph.checkpoint.base import empty_checkpoint
 
     client = fakeredis.FakeRedis()

@@ -45,7 +45,7 @@ def test_ttl_expires_every_key(redis_url: str, prefix: str, real_client: Any) ->
 
 
 def test_the_longest_ttl_reaches_redis_intact(redis_url: str, prefix: str, real_client: Any) -> None:
-    # from 1e14 s, save.lua used to fail after its writes; MAX_SECONDS (1e12) is the longest allowed
+    # Lua writes numbers from 1e14 in exponent form, which PEXPIRE refuses: MAX_SECONDS (1e12) is the longest allowed
     cp = RedisCheckpointer.from_url(redis_url, key_prefix=prefix, ttl_seconds=MAX_SECONDS,
                                     refresh_ttl_on_read=True)
     cp.save("t", {"i": 1})
