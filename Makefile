@@ -2,6 +2,7 @@
 #              redis-server binary exists, run the whole suite in parallel (xdist)
 # make test-min-deps - the tests that lean on redis-py, cbor2 and snappy, on the oldest versions allowed
 # make test-trixie - the whole suite again on Redis 8.0 and Valkey 8.1 (Debian trixie's, fetched, not installed)
+# make test-langgraph-upstream - LangGraph's own checkpointer tests (pinned sdist) on RedisSaver
 # make docs  - the documentation site, built with mkdocs build --strict into site/
 # make demo  - the end-to-end scenario on a throwaway redis-server (KEEP=1 leaves it running)
 # make bench - the side-by-side benchmark against raw redis-py
@@ -13,7 +14,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn
+.PHONY: test-langgraph-upstream docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,13 @@ $(DEMO_VENV)/.installed: setup.cfg setup.py
 demo: $(DEMO_VENV)/.installed
 	sh scripts/ensure-redis-server
 	$(DEMO_VENV)/bin/python -m redis_checkpoint.demo $(if $(KEEP),--keep)
+
+# Every test of LangGraph's own suite that takes a checkpointer, on RedisSaver: the
+# pinned sdist from the package registry, unpacked into .langgraph-upstream/ and run in
+# a virtualenv of its own (scripts/langgraph-upstream-tests).
+test-langgraph-upstream:
+	sh scripts/ensure-redis-server
+	sh scripts/langgraph-upstream-tests
 
 # The documentation site (mkdocs.yml, docs/), the API reference from the docstrings;
 # --strict turns every warning (a broken link, a docstring mkdocstrings cannot read) into a failure.

@@ -51,6 +51,7 @@ class Scripts(NamedTuple):
     lg_rehome: Script
     lg_remove: Script
     lg_keep_latest: Script
+    lg_unparent: Script
     lg_copy_snapshot: Script
     lg_copy_stage: Script
     lg_copy_commit: Script

@@ -191,6 +191,9 @@ def test_saver_options_retention_and_pruning() -> None:
     assert len(blobs()) < before
     after = saver.get_tuple(config)
     assert after is not None and after.checkpoint["channel_values"] == latest.checkpoint["channel_values"]
+    # the kept checkpoint's parent is gone: it has none now, as in LangGraph's Postgres saver
+    assert latest.parent_config is not None and after.parent_config is None
+    assert [t.parent_config for t in saver.list(config)] == [None] * len(list(saver.list(config)))
     with pytest.raises(ValueError, match="strategy"):
         saver.prune(["t"], strategy="some")
     assert saver.get_next_version(None) < saver.get_next_version("00000000000000000000000000000001.5")

@@ -196,8 +196,13 @@ def machine_for(client: Any, **options: Any) -> type:
                 self.forget(thread)
                 return
             for ns in NAMESPACES:
-                for old in sorted(self.model.saved.get((thread, ns), {}))[:-1]:
+                entries = self.model.saved.get((thread, ns), {})
+                gone = sorted(entries)[:-1]
+                for old in gone:
                     self.model.drop(thread, ns, old)
+                if gone:  # the one kept has no parent any more, as in LangGraph's Postgres saver
+                    (kept, (_parent, versions, metadata)), = entries.items()
+                    entries[kept] = (None, versions, metadata)
 
         def forget(self, thread: str) -> None:
             for ns in NAMESPACES:

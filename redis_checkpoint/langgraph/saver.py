@@ -298,10 +298,30 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
                         engine.scripts.lg_keep_latest, keys, (self._wait_flag, *page))],
                         (engine.scripts.lg_keep_latest,), durable=True)
                     engine.require_replicas(acked, "prune", thread_id)
-                    removed, more, *work = reply[0]
+                    removed, more, orphans, *work = reply[0]
                     self._follow_up(thread_id, keys, work)
+                    for member in orphans:
+                        self._unparent(thread_id, keys, member)
                     if not more:
                         break
+
+    def _unparent(self, thread_id: str, keys: _keys.GraphKeys, member: bytes) -> None:
+        """Clear the parent of a checkpoint that prune left alone in its namespace, as
+        LangGraph's Postgres saver does: its parent_config would name a checkpoint that
+        is gone, and ``get_tuple`` of that config would find nothing."""
+        engine = self.engine
+        segment, active = engine.command("prune", thread_id, keys.head, "HMGET", keys.head, b"s:" + member, "sn")
+        if segment is None:
+            return
+        seg_key = keys.active if segment == (active or b"0") else keys.sealed(int(segment))
+        record = engine.command("prune", thread_id, keys.head, "HGET", seg_key, b"c:" + member)
+        if record is None:
+            return
+        fields = self.codec.decode(record)
+        if fields.get("parent") is None:
+            return
+        rewritten = self.codec.encode({**fields, "parent": None}, "checkpoint")
+        engine.run("prune", thread_id, engine.scripts.lg_unparent, (keys.head, seg_key), (member, record, rewritten))
 
     def get_next_version(self, current: Optional[str], channel: None = None) -> str:
         """Zero-padded counter plus a random fraction, so versions sort as text."""
