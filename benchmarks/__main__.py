@@ -15,8 +15,9 @@ and the LangGraph saver against LangGraph's ``InMemorySaver``. Then, all in one 
 3. latency against history length (10, 10 000, 100 000) and thread count
    (1 to 100 000); the biggest key of a thread of 6000 checkpoints, and how long a
    ``MIGRATE`` of it takes (what Cluster resharding runs for each key);
-4. LangGraph savers: ours and ``langgraph-checkpoint-redis`` when
-   ``LANGGRAPH_REDIS_URL`` names a Redis with its modules;
+4. LangGraph savers: ours, and ``langgraph-checkpoint-redis`` beside ours on one Redis
+   with its modules (``LANGGRAPH_REDIS_URL``, else one started from the servers and
+   modules ``make bench`` fetches), or why it could not be measured;
 5. the headline's ratios on a 3+3 Redis Cluster started for the run (``--no-cluster``
    skips it; ``--quick`` too, unless ``--cluster`` is given).
 
@@ -199,13 +200,19 @@ def main(argv: Optional[List[str]] = None) -> None:
         print("\n## LangGraph savers (10 KB messages channel changing every step, 10 KB static channel)")
         for name, res in report["langgraph"].items():
             if not isinstance(res, dict) or "skipped" in res:
-                print(f"  {name}: skipped ({res.get('skipped') if isinstance(res, dict) else res})")
+                print(f"  {name}: not measured: {res.get('skipped') if isinstance(res, dict) else res}")
                 continue
-            print(f"  {name:26s} put {res['put']['ops_per_s']:6.0f}/s  get_tuple {res['get_tuple']['ops_per_s']:6.0f}/s"
-                  f"  list(10) {res['list10']['ops_per_s']:6.0f}/s  {res['bytes_per_checkpoint']:7.0f} B per checkpoint")
-        if "langgraph-checkpoint-redis" not in report["langgraph"]:
-            print("  langgraph-checkpoint-redis: not measured (set LANGGRAPH_REDIS_URL to a Redis with "
-                  "RedisJSON and RediSearch)")
+            print(f"  {name:30s} put {res['put']['ops_per_s']:6.0f}/s  get_tuple {res['get_tuple']['ops_per_s']:6.0f}/s"
+                  f"  list(10) {res['list10']['ops_per_s']:6.0f}/s  {res['bytes_per_checkpoint']:7.0f} B per checkpoint"
+                  f"  Redis {res['server_us_per_put']:6.0f} µs per put")
+        ours, theirs = (report["langgraph"].get(k) for k in ("redis-checkpoint, same server", "langgraph-checkpoint-redis"))
+        if isinstance(ours, dict) and isinstance(theirs, dict) and "skipped" not in theirs:
+            print(f"  ours against langgraph-checkpoint-redis on one Redis 8 with its modules: "
+                  f"put x{ours['put']['ops_per_s'] / theirs['put']['ops_per_s']:.1f}, "
+                  f"get_tuple x{ours['get_tuple']['ops_per_s'] / theirs['get_tuple']['ops_per_s']:.1f}, "
+                  f"list(10) x{ours['list10']['ops_per_s'] / theirs['list10']['ops_per_s']:.1f} as fast; "
+                  f"{ours['bytes_per_checkpoint'] / theirs['bytes_per_checkpoint']:.2f}x the bytes, "
+                  f"{ours['server_us_per_put'] / theirs['server_us_per_put']:.2f}x the Redis time per put")
     if args.cluster or (args.cluster is None and not args.quick):
         report["cluster"] = cluster_part(args.rounds)
     report["seconds"] = time.monotonic() - started

@@ -3,11 +3,13 @@
 The workload is an agent step: a 10 KB ``messages`` channel that changes every
 step and a 10 KB ``documents`` channel that never changes after the first.
 Ours stores ``documents`` once; a saver that copies every channel into every
-checkpoint stores it every time. ``langgraph-checkpoint-redis`` is measured
-only when ``LANGGRAPH_REDIS_URL`` names a Redis with RedisJSON and RediSearch.
+checkpoint stores it every time. ``langgraph-checkpoint-redis`` needs RedisJSON
+and RediSearch: it is measured beside ours on one such server, ``LANGGRAPH_REDIS_URL``
+or one started from ``scripts/fetch-trixie-servers`` and ``scripts/fetch-redis-modules``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -15,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import redis
 
-from .side_by_side import interleaved, summary, timed
+from .side_by_side import interleaved, server_cpu, summary, timed
 from .states import conversation
 
 
@@ -43,6 +45,7 @@ def measure(saver: Any, client: Any, steps: int) -> Dict[str, Any]:
     config: Dict[str, Any] = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
     put_lat: List[float] = []
     before = client.info("memory")["used_memory"]
+    cpu_before = server_cpu(client)
     start = time.perf_counter()
     for step in range(steps):
         values["messages"] = values["messages"][1:] + values["messages"][:1]  # the step changes it
@@ -51,6 +54,7 @@ def measure(saver: Any, client: Any, steps: int) -> Dict[str, Any]:
         config = saver.put(config, ckpt, {"source": "loop", "step": step}, new)
         put_lat.append(time.perf_counter() - t0)
     put_rate = steps / (time.perf_counter() - start)
+    server_us = (server_cpu(client) - cpu_before) / steps * 1e6
     grown = (client.info("memory")["used_memory"] - before) / steps
 
     latest = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
@@ -59,6 +63,7 @@ def measure(saver: Any, client: Any, steps: int) -> Dict[str, Any]:
         "get_tuple": timed(lambda _i: saver.get_tuple(latest), 300),
         "list10": timed(lambda _i: list(saver.list(latest, limit=10)), 300),
         "bytes_per_checkpoint": grown,
+        "server_us_per_put": server_us,
     }
 
 
@@ -100,7 +105,9 @@ def versus_memory(url: str, rounds: int, count: int = 100) -> Dict[str, Dict[str
 
 
 def run(url: str, steps: int = 200) -> Dict[str, Any]:
-    """Ours always; theirs when LANGGRAPH_REDIS_URL is set and the package imports."""
+    """Ours always. langgraph-checkpoint-redis beside ours on one Redis with its modules:
+    ``LANGGRAPH_REDIS_URL``, else one started here (``redis_checkpoint.testing.modules``);
+    when neither can be had, the report says why."""
     out: Dict[str, Any] = {}
     try:
         from redis_checkpoint.langgraph import RedisSaver
@@ -111,16 +118,26 @@ def run(url: str, steps: int = 200) -> Dict[str, Any]:
     out["redis-checkpoint"] = measure(ours, client, steps)
     ours.close()
     client.close()
-    theirs_url: Optional[str] = os.environ.get("LANGGRAPH_REDIS_URL")
-    if theirs_url:
-        try:
-            from langgraph.checkpoint.redis import RedisSaver as TheirSaver
-        except ImportError:
-            out["langgraph-checkpoint-redis"] = {"skipped": "pip install langgraph-checkpoint-redis"}
-        else:
-            with TheirSaver.from_conn_string(theirs_url) as theirs:
-                theirs.setup()
-                their_client = redis.Redis.from_url(theirs_url)
-                out["langgraph-checkpoint-redis"] = measure(theirs, their_client, steps)
-                their_client.close()
+    try:
+        from langgraph.checkpoint.redis import RedisSaver as TheirSaver
+    except ImportError:
+        out["langgraph-checkpoint-redis"] = {"skipped": "pip install langgraph-checkpoint-redis"}
+        return out
+    with contextlib.ExitStack() as stack:
+        theirs_url: Optional[str] = os.environ.get("LANGGRAPH_REDIS_URL")
+        if not theirs_url:
+            from redis_checkpoint.testing.modules import module_server
+
+            try:
+                theirs_url = stack.enter_context(module_server()).url
+            except RuntimeError as exc:
+                out["langgraph-checkpoint-redis"] = {"skipped": str(exc)}
+                return out
+        same = redis.Redis.from_url(theirs_url)
+        stack.callback(same.close)
+        ours = stack.enter_context(RedisSaver.from_url(theirs_url, key_prefix=f"lgbench{uuid.uuid4().hex[:6]}"))
+        out["redis-checkpoint, same server"] = measure(ours, same, steps)
+        theirs = stack.enter_context(TheirSaver.from_conn_string(theirs_url))
+        theirs.setup()
+        out["langgraph-checkpoint-redis"] = measure(theirs, same, steps)
     return out

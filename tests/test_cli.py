@@ -412,3 +412,25 @@ def test_bench_is_offered_only_from_a_source_checkout(monkeypatch: pytest.Monkey
     assert "bench" in cli_module.parser().format_help()
     monkeypatch.setattr(commands, "source_checkout", lambda: None)
     assert "bench" not in cli_module.parser().format_help()
+
+
+def test_langgraph_threads_have_commands_and_the_core_ones_point_at_them(redis_url: str, prefix: str) -> None:
+    from redis_checkpoint.langgraph import RedisSaver
+
+    from . import lg_graph
+
+    saver = RedisSaver.from_url(redis_url, key_prefix=prefix)
+    lg_graph.start(saver, "conv")  # a root namespace and the subgraph's, stopped at an interrupt
+    assert "LangGraph threads are under prefix" in cli("--prefix", prefix, "threads", url=redis_url).stdout.decode()
+    rows = as_json(cli("--prefix", prefix, "langgraph", "threads", "--json", url=redis_url))
+    assert [(r["thread"], r["namespaces"]) for r in rows] == [("conv", 2)]
+    history = as_json(cli("--prefix", prefix, "langgraph", "history", "conv", "--json", url=redis_url))
+    assert len(history) == rows[0]["checkpoints"] and {h["namespace"] for h in history} >= {""}
+    shown = as_json(cli("--prefix", prefix, "--json", "langgraph", "show", "conv", url=redis_url))
+    assert shown["channel_values"]["messages"][0]["content"] == "refund order 7"
+    cli("--prefix", prefix, "langgraph", "show", "nobody", url=redis_url, check=1)
+    assert "deleted LangGraph thread" in cli("--prefix", prefix, "langgraph", "delete", "conv",
+                                             url=redis_url).stdout.decode()
+    assert list(saver.threads()) == []
+    cli("--prefix", prefix, "langgraph", "delete", "conv", url=redis_url, check=1)
+    saver.close()

@@ -259,7 +259,7 @@ def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call()
     page = saver_module.NS_PAGE
     # a page read, then pruned (drop.lua frees the sealed segments left without checkpoints)
     assert calls.names("lg_namespaces", "lg_keep_latest") == ["lg_namespaces", "lg_keep_latest"] * 13
-    pruned = [(list(argv[1:]), reply[0]) for name, argv, reply in calls.log if name == "lg_keep_latest"]
+    pruned = [(list(argv[2:]), reply[0]) for name, argv, reply in calls.log if name == "lg_keep_latest"]
     assert [names for names, _ in pruned] == [spaces[i:i + page] for i in range(0, 1234, page)]
     assert [removed for _, removed in pruned] == [1] * 13
     assert len(list(saver.list({"configurable": {"thread_id": "t"}}))) == 1234
@@ -618,8 +618,34 @@ def test_int_and_uuid_thread_ids_are_taken_as_other_savers_take_them() -> None:
         check_finished(saver, thread)  # type: ignore[arg-type]
         same = saver.get_tuple({"configurable": {"thread_id": str(thread)}})
         assert same is not None and same.metadata["step"] >= 2
-    assert sorted(saver._thread_ids()) == ["0", "00000000-0000-0000-0000-000000000005", "7"]
+    assert sorted(saver.threads()) == ["0", "00000000-0000-0000-0000-000000000005", "7"]
     saver.delete_thread(7)  # type: ignore[arg-type]
     assert saver.get_tuple({"configurable": {"thread_id": "7"}}) is None
     with pytest.raises(TypeError, match="thread_id"):
         saver.get_tuple({"configurable": {"thread_id": True}})
+
+
+def test_code_written_for_langgraph_checkpoint_redis_runs_with_the_import_changed(redis_url: str,
+                                                                                  prefix: str) -> None:
+    """Its prune(keep_last=), its key prefix keyword, and its ShallowRedisSaver."""
+    from redis_checkpoint.langgraph import AsyncShallowRedisSaver, ShallowRedisSaver
+
+    saver = RedisSaver(redis_url=redis_url, checkpoint_prefix=prefix, checkpoint_write_prefix=prefix + "_write")
+    assert saver.engine.options.key_prefix == prefix
+    put_steps(saver, "t", {"n": 1}, steps=6)
+    saver.prune(["t"], keep_last=3, max_results=10)
+    kept = list(saver.list({"configurable": {"thread_id": "t"}}))
+    assert len(kept) == 3 and kept[-1].parent_config is None and kept[0].parent_config is not None
+    saver.prune(["t"], keep_last=0)
+    assert list(saver.list({"configurable": {"thread_id": "t"}})) == []
+    with pytest.raises(ValueError, match="keep_last"):
+        saver.prune(["t"], keep_last=-1)
+    with pytest.raises(ValueError, match="checkpoint_prefix and key_prefix"):
+        RedisSaver(redis_url=redis_url, checkpoint_prefix="a", key_prefix="b")
+    saver.close()
+    for shallow in (ShallowRedisSaver(redis_url=redis_url, key_prefix=prefix + "s"),
+                    ShallowRedisSaver.from_url(redis_url, key_prefix=prefix + "s")):
+        put_steps(shallow, "t", {"n": 1}, steps=3)
+        assert len(list(shallow.list({"configurable": {"thread_id": "t"}}))) == 1
+        shallow.close()
+    assert AsyncShallowRedisSaver is ShallowRedisSaver

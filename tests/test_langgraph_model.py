@@ -189,20 +189,23 @@ def machine_for(client: Any, **options: Any) -> type:
             self.model.writes.update({(dest, ns, cid): w for (_, ns, cid), w in writes.items()})
             self.model.blobs.update({(dest, *k[1:]): v for k, v in blobs.items()})
 
-        @rule(thread=st.sampled_from(THREADS), strategy=st.sampled_from(("keep_latest", "delete")))
-        def prune(self, thread: str, strategy: str) -> None:
-            self.saver.prune([thread], strategy=strategy)
-            if strategy == "delete":
+        @rule(thread=st.sampled_from(THREADS), strategy=st.sampled_from(("keep_latest", "delete")),
+              keep_last=st.sampled_from((None, 0, 2)))
+        def prune(self, thread: str, strategy: str, keep_last: Optional[int]) -> None:
+            self.saver.prune([thread], strategy=strategy, keep_last=keep_last)
+            keep = keep_last if keep_last is not None else (0 if strategy == "delete" else 1)
+            if keep == 0:
                 self.forget(thread)
                 return
             for ns in NAMESPACES:
                 entries = self.model.saved.get((thread, ns), {})
-                gone = sorted(entries)[:-1]
+                gone = sorted(entries)[:-keep]
                 for old in gone:
                     self.model.drop(thread, ns, old)
-                if gone:  # the one kept has no parent any more, as in LangGraph's Postgres saver
-                    (kept, (_parent, versions, metadata)), = entries.items()
-                    entries[kept] = (None, versions, metadata)
+                for kept, (parent, versions, metadata) in list(entries.items()):
+                    if gone and parent is not None and parent not in entries:
+                        # its parent is gone: it has none now, as in LangGraph's Postgres saver
+                        entries[kept] = (None, versions, metadata)
 
         def forget(self, thread: str) -> None:
             for ns in NAMESPACES:

@@ -19,7 +19,7 @@ from ..connection import url_from_env
 from ..codec import DEFAULT_MAX_STATE_SIZE
 from ..errors import CheckpointError, CheckpointNotFoundError, StateTooLargeError, StorageError
 from ..store import RedisCheckpointer
-from . import commands
+from . import commands, graph
 
 OK, MISSING, USAGE, FAILED = 0, 1, 2, 3
 
@@ -45,7 +45,8 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"redis-checkpoint {__version__}")
     top.add_argument("--url", default=url_from_env(),
                      help="Redis URL (default: $REDIS_CHECKPOINT_URL, then $REDIS_URL)")
-    top.add_argument("--prefix", default="checkpoint", help="key prefix (default: checkpoint)")
+    top.add_argument("--prefix", default=None,
+                     help="key prefix (default: checkpoint; for the langgraph commands, langgraph)")
     cluster = top.add_mutually_exclusive_group()
     cluster.add_argument("--cluster", dest="cluster", action="store_const", const=True, default=None,
                          help="the URL names a Redis Cluster node (default: ask the server)")
@@ -98,6 +99,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--ttl", default=None,
                    help="the imported threads expire this long after the import (7d, 12h); default: never")
     add("stats", help="threads, checkpoints, bytes, compression, TTL coverage")
+    graph.add_commands(sub, add)
     add("demo", help="the end-to-end scenario of make demo")
     if commands.source_checkout() is not None:  # benchmarks/ is not installed with the package
         p = add("bench", help="run the benchmark (python -m benchmarks)")
@@ -115,10 +117,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return commands.run_program(args)
         if not args.url:
             return _fail(USAGE, "no Redis URL: pass --url or set REDIS_CHECKPOINT_URL or REDIS_URL")
-        cp = RedisCheckpointer.from_url(args.url, key_prefix=args.prefix, cluster=args.cluster, retry_budget=5,
-                                        max_state_size=args.max_state_size)
-        with cp:
-            result = getattr(commands, "cmd_" + args.command)(cp, args)
+        if args.command == "langgraph":
+            from ..langgraph import RedisSaver  # the langgraph extra: only for these commands
+
+            prefix = graph.DEFAULT_PREFIX if args.prefix is None else args.prefix
+            with RedisSaver.from_url(args.url, key_prefix=prefix, cluster=args.cluster, retry_budget=5,
+                                     max_state_size=args.max_state_size) as saver:
+                result = graph.run(saver, args)
+        else:
+            cp = RedisCheckpointer.from_url(args.url, key_prefix=args.prefix or "checkpoint", cluster=args.cluster,
+                                            retry_budget=5, max_state_size=args.max_state_size)
+            with cp:
+                result = getattr(commands, "cmd_" + args.command)(cp, args)
         if result is not None:
             _print(result, args.json)
         return OK
@@ -126,6 +136,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _fail(USAGE, str(exc))
     except (commands.Missing, CheckpointNotFoundError) as exc:
         return _fail(MISSING, str(exc))
+    except graph.Differences as exc:
+        return _fail(FAILED, str(exc))
     except StorageError as exc:
         return _fail(FAILED, f"Redis failed: {exc}")
     except StateTooLargeError as exc:

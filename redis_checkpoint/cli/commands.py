@@ -58,6 +58,8 @@ def cmd_threads(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
             "ttl_seconds": info.ttl_seconds,
         })
     rows.sort(key=lambda r: r["thread"])
+    if not rows:
+        return Output(rows, "0 threads" + _langgraph_hint(cp))
     text = render.table(
         ["THREAD", "CHECKPOINTS", "LATEST (UTC)", "STATE", "IN REDIS", "TTL"],
         [[r["thread"], r["checkpoints"], (r["latest"] or "")[:19].replace("T", " "),
@@ -65,6 +67,20 @@ def cmd_threads(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
           "" if r["ttl_seconds"] is None else f"{r['ttl_seconds']:.0f}s"] for r in rows],
     )
     return Output(rows, text + f"\n{len(rows)} threads")
+
+
+def _langgraph_hint(cp: RedisCheckpointer) -> str:
+    """Where LangGraph threads are, when there are some: the saver keeps them under
+    other keys (and by default another prefix), which the core commands do not list."""
+    try:
+        from ..langgraph import RedisSaver
+    except ImportError:  # without the langgraph extra there are no such threads to point at
+        return ""
+    for prefix in dict.fromkeys((cp.key_prefix, "langgraph")):
+        if next(iter(RedisSaver(cp.client, key_prefix=prefix).threads()), None) is not None:
+            return (f" (LangGraph threads are under prefix {prefix!r}: "
+                    f"redis-checkpoint --prefix {prefix} langgraph threads)")
+    return ""
 
 
 def cmd_history(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
@@ -118,13 +134,19 @@ def cmd_rollback(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
     return Output(_meta_row(meta), f"thread {args.thread!r}: checkpoint {meta.id} now holds the state of {old.id}")
 
 
+def confirm(question: str) -> bool:
+    """Ask on a terminal; anywhere else (a script, a pipe) the answer is yes."""
+    if not sys.stdin.isatty():
+        return True
+    return input(question + " [y/N] ").strip().lower() in ("y", "yes")
+
+
 def cmd_delete(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
     if not args.yes and sys.stdin.isatty():
         count, _latest = admin.count_and_latest(cp, args.thread)
         if count == 0:
             raise Missing(f"no thread {args.thread!r}")
-        answer = input(f"delete thread {render.cell(args.thread)} and its {count} checkpoints? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        if not confirm(f"delete thread {render.cell(args.thread)} and its {count} checkpoints?"):
             return Output({"deleted": None}, "nothing deleted")
     if not cp.delete_thread(args.thread):
         raise Missing(f"no thread {args.thread!r}")

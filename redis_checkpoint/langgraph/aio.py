@@ -56,5 +56,7 @@ class AsyncMethods:
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         await asyncio.to_thread(self.copy_thread, source_thread_id, target_thread_id)  # type: ignore[attr-defined]
 
-    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        await asyncio.to_thread(self.prune, thread_ids, strategy=strategy)  # type: ignore[attr-defined]
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest",
+                     keep_last: Optional[int] = None, max_results: int = 10000) -> None:
+        await asyncio.to_thread(self.prune, thread_ids, strategy=strategy,  # type: ignore[attr-defined]
+                                keep_last=keep_last, max_results=max_results)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Dict, Optional, Tuple, Type, TypeVar
 
+from ..errors import check_str
 from ..store import RedisCheckpointer
 
 S = TypeVar("S", bound="ConnStringMethods")
@@ -69,10 +70,20 @@ def target(first: Any, options: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
     pool options do) or ``redis_client=``, which is never closed. Either way
     ``key_prefix`` then defaults to ``"langgraph"``, as for ``from_url``, and ``ttl`` is
     read as that package reads it: ``{"default_ttl": minutes, "refresh_on_read": bool}``.
+    Its ``checkpoint_prefix`` is ``key_prefix``; its ``checkpoint_write_prefix`` is taken
+    and has no effect (writes live with their checkpoints).
     Returns what ``RedisSaver`` builds on and the keywords left for it.
     """
     url, client = options.pop("redis_url", None), options.pop("redis_client", None)
     connection_args = options.pop("connection_args", None) or {}
+    prefix = options.pop("checkpoint_prefix", None)
+    if prefix is not None:  # that package's name for the first part of every key
+        if "key_prefix" in options:
+            raise ValueError("checkpoint_prefix and key_prefix name the same thing: pass key_prefix alone")
+        options["key_prefix"] = check_str("checkpoint_prefix", prefix)
+    # Pending writes are kept with their checkpoint, under key_prefix: a separate prefix
+    # for them means nothing here, and is taken so that code passing it runs unchanged.
+    check_str("checkpoint_write_prefix", options.pop("checkpoint_write_prefix", ""))
     ttl = options.pop("ttl", None)  # None: not given, as in langgraph-checkpoint-redis
     if ttl is not None:
         options.update(_ttl_options(ttl, options))

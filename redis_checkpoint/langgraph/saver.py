@@ -255,7 +255,7 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         if not wanted:
             return
         engine = self.engine
-        for thread_id in self._thread_ids():
+        for thread_id in self.threads():
             doomed = [
                 f"{t.config['configurable']['checkpoint_ns']}{SEP}{t.config['configurable']['checkpoint_id']}"
                 for t in self._tuples(thread_id, None, None, with_values=False)
@@ -280,46 +280,63 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         target = engine.graph_keys(_thread_text(target_thread_id), "target_thread_id")
         copying.copy_thread(engine, _thread_text(source_thread_id), source, _thread_text(target_thread_id), target)
 
-    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest", keep_last: Optional[int] = None,
+              max_results: int = 10000) -> None:
+        """Keep the newest checkpoint of each namespace of each thread (``"keep_latest"``),
+        or the newest ``keep_last``, or none (``"delete"``, or ``keep_last=0``: the whole
+        thread goes). A kept checkpoint whose parent goes is left with no parent, as in
+        LangGraph's Postgres saver. ``max_results`` is taken for code written for
+        langgraph-checkpoint-redis; this saver reads a thread in pages whatever its size.
+        """
         if strategy not in ("keep_latest", "delete"):
             raise ValueError(f"strategy must be 'keep_latest' or 'delete', not {strategy!r}")
+        check_int("keep_last", keep_last, 0, optional=True)
+        check_int("max_results", max_results, 1)
+        keep = keep_last if keep_last is not None else (0 if strategy == "delete" else 1)
         thread_ids = check_ids("thread_ids", thread_ids)
         for thread_id in thread_ids:  # every id checked before anything is sent
             self.keys(thread_id)
         engine = self.engine
         for thread_id in thread_ids:
-            if strategy == "delete":
+            if keep == 0:
                 self.delete_thread(thread_id)
                 continue
             keys = self.keys(thread_id)
+            touched: List[str] = []
             for page in self._namespace_pages(thread_id):  # a call takes one page of namespaces
                 while True:  # and removes a bounded number, so Redis serves others in between
                     reply, acked = engine.call("prune", thread_id, keys.head, [engine.evalsha(
-                        engine.scripts.lg_keep_latest, keys, (self._wait_flag, *page))],
+                        engine.scripts.lg_keep_latest, keys, (self._wait_flag, keep, *page))],
                         (engine.scripts.lg_keep_latest,), durable=True)
                     engine.require_replicas(acked, "prune", thread_id)
-                    removed, more, orphans, *work = reply[0]
+                    removed, more, namespaces, *work = reply[0]
                     self._follow_up(thread_id, keys, work)
-                    for member in orphans:
-                        self._unparent(thread_id, keys, member)
+                    touched += [n.decode() for n in namespaces if n.decode() not in touched]
                     if not more:
                         break
+            for ns in touched:
+                self._unparent_orphans(thread_id, keys, ns)
 
-    def _unparent(self, thread_id: str, keys: _keys.GraphKeys, member: bytes) -> None:
-        """Clear the parent of a checkpoint that prune left alone in its namespace, as
-        LangGraph's Postgres saver does: its parent_config would name a checkpoint that
-        is gone, and ``get_tuple`` of that config would find nothing."""
+    def _unparent_orphans(self, thread_id: str, keys: _keys.GraphKeys, ns: str) -> None:
+        """Clear the parent of each checkpoint of ``ns`` whose parent is gone: a
+        ``parent_config`` that names a removed checkpoint leads ``get_tuple`` nowhere."""
+        kept = list(self._tuples(thread_id, ns, None, with_values=False))
+        ids = {t.config["configurable"]["checkpoint_id"] for t in kept}
+        for t in kept:
+            parent = get_checkpoint_id(t.parent_config) if t.parent_config else None
+            if parent is not None and parent not in ids:
+                self._unparent(thread_id, keys, ns + SEP + t.config["configurable"]["checkpoint_id"])
+
+    def _unparent(self, thread_id: str, keys: _keys.GraphKeys, member: str) -> None:
         engine = self.engine
-        segment, active = engine.command("prune", thread_id, keys.head, "HMGET", keys.head, b"s:" + member, "sn")
+        segment, active = engine.command("prune", thread_id, keys.head, "HMGET", keys.head, "s:" + member, "sn")
         if segment is None:
             return
         seg_key = keys.active if segment == (active or b"0") else keys.sealed(int(segment))
-        record = engine.command("prune", thread_id, keys.head, "HGET", seg_key, b"c:" + member)
+        record = engine.command("prune", thread_id, keys.head, "HGET", seg_key, "c:" + member)
         if record is None:
             return
         fields = self.codec.decode(record)
-        if fields.get("parent") is None:
-            return
         rewritten = self.codec.encode({**fields, "parent": None}, "checkpoint")
         engine.run("prune", thread_id, engine.scripts.lg_unparent, (keys.head, seg_key), (member, record, rewritten))
 
@@ -402,7 +419,7 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
         before_id = get_checkpoint_id(before) if before else None
         conf = config["configurable"] if config else {}
         wanted = conf.get("thread_id")
-        thread_ids = [wanted] if wanted not in (None, "") else list(self._thread_ids())
+        thread_ids = [wanted] if wanted not in (None, "") else list(self.threads())
         count = 0
         only = conf.get("checkpoint_id")
         # without a filter every checkpoint read is returned: read no more than asked
@@ -487,5 +504,7 @@ class RedisSaver(ConnStringMethods, AsyncMethods, BaseCheckpointSaver[str]):
                 pending_writes=pending,
             )
 
-    def _thread_ids(self) -> Iterator[str]:
-        return self.engine.scan_threads("*", _keys.GRAPH_SUFFIXES[0])
+    def threads(self, match: str = "*") -> Iterator[str]:
+        """Ids of this saver's threads matching the glob ``match`` (``SCAN`` on every
+        primary, never ``KEYS``), in no order."""
+        return self.engine.scan_threads(match, _keys.GRAPH_SUFFIXES[0])

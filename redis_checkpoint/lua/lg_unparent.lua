@@ -1,6 +1,6 @@
 #!lua flags=allow-oom
--- Clear the parent of a LangGraph checkpoint that prune left alone in its namespace, as
--- LangGraph's Postgres saver does, so its parent_config names no checkpoint that is gone.
+-- Clear the parent of a LangGraph checkpoint whose parent prune removed, as LangGraph's
+-- Postgres saver does, so its parent_config names no checkpoint that is gone.
 -- The record is replaced only if it is still the one the client read (and rewrote).
 -- KEYS[1] head hash, KEYS[2] the checkpoint's segment
 -- ARGV[1] member "<ns>\0<id>", ARGV[2] the record as read, ARGV[3] the same without a parent

@@ -4,7 +4,7 @@
 (pinned) from the package registry, unpacks its ``tests/`` and adds one line to the
 end of their ``conftest.py``::
 
-    from redis_checkpoint.testing.langgraph_upstream import *  # noqa
+    from redis_checkpoint.langgraph.upstream_suite import *  # noqa
 
 That rebinds the two fixtures every checkpointer test takes, ``sync_checkpointer``
 and ``async_checkpointer``, to a fresh ``RedisSaver`` on a throwaway redis-server
@@ -18,8 +18,8 @@ from typing import Any, AsyncIterator, Iterator, List
 
 import pytest
 
-from ..langgraph import RedisSaver
-from .server import RedisServer
+from ..testing import RedisServer
+from .saver import RedisSaver
 
 __all__ = ["async_checkpointer", "pytest_collection_modifyitems", "redis_checkpoint_server", "sync_checkpointer"]
 
