@@ -65,7 +65,7 @@ def ttl_left(cp: RedisCheckpointer, thread_id: str) -> Optional[float]:
 
 def frame(cp: RedisCheckpointer, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[bytes]:
     """The stored bytes of a checkpoint's state (the codec's frame), undecoded."""
-    found = core.fetch(cp.engine, thread_id, checkpoint_id)
+    found = cp.engine.drive(core.fetch(cp.engine, thread_id, checkpoint_id))
     return None if found is None else found[1]
 
 
@@ -77,7 +77,7 @@ def prune(cp: RedisCheckpointer, thread_id: str, keep: int) -> int:
     flagged ``allow-oom``). Each call is atomic and removes a bounded number (so
     Redis serves other clients in between); a longer history takes several calls.
     """
-    return core.prune(cp.engine, thread_id, keep)
+    return cp.engine.drive(core.prune(cp.engine, thread_id, keep))
 
 
 def delete_if_current(cp: RedisCheckpointer, thread_id: str, checkpoint_id: str) -> bool:
@@ -86,4 +86,4 @@ def delete_if_current(cp: RedisCheckpointer, thread_id: str, checkpoint_id: str)
     One script call, so a save that lands after the caller looked at the thread
     is never deleted with it. ``False`` when the thread moved on or is gone.
     """
-    return core.delete(cp.engine, thread_id, validate_id(checkpoint_id))
+    return cp.engine.drive(core.delete(cp.engine, thread_id, validate_id(checkpoint_id)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from typing import Any, Iterator, List
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import redis
 
@@ -70,11 +70,23 @@ def scan_keys(client: Any, pattern: str, count: int = 1000) -> Iterator[bytes]:
 def scan_threads(client: Any, prefix: str, match: str, suffix: str) -> Iterator[str]:
     """Ids of the threads under ``prefix`` matching the glob ``match`` whose key ``suffix``
     exists (``keys.SUFFIXES[0]`` for the core, a ``GRAPH_SUFFIXES`` key for LangGraph)."""
+    pattern, pick = thread_scan(prefix, match, suffix)
+    for key in scan_keys(client, pattern):
+        thread_id = pick(key)
+        if thread_id is not None:
+            yield thread_id
+
+
+def thread_scan(prefix: str, match: str, suffix: str) -> Tuple[str, Callable[[bytes], Optional[str]]]:
+    """The SCAN pattern for :func:`scan_threads`, and what picks a thread id from a key
+    it finds (``None``: not one of ours, or not matching, as SCAN's pattern may find more)."""
     glob = thread_glob(match)
-    for key in scan_keys(client, _keys.thread_pattern(prefix, glob.scan, suffix)):
+
+    def pick(key: bytes) -> Optional[str]:
         try:
             thread_id = _keys.thread_id_of(prefix, key.decode(), suffix)
         except ValueError:  # not UTF-8, or not an escaped id: a stray key, not ours
-            continue
-        if glob.matches(thread_id):  # SCAN's pattern may find more
-            yield thread_id
+            return None
+        return thread_id if glob.matches(thread_id) else None
+
+    return _keys.thread_pattern(prefix, glob.scan, suffix), pick

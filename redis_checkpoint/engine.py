@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import weakref
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Generator, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 import redis
 from redis.commands.core import Script
@@ -42,6 +42,7 @@ from .cluster import scan_threads, track
 from .errors import ReplicationError, storage_error
 from .options import Options
 from .scripts import Scripts, is_fakeredis, scripts_for
+from .steps import Call, Replies, Steps, Stream, T, drive, evalsha, stream
 from .wire import Borrowed, Command, Direct, Generic, held_for
 
 MULTI: Command = ("MULTI",)
@@ -49,7 +50,7 @@ EXEC: Command = ("EXEC",)
 ASKING: Command = ("ASKING",)
 _TOPOLOGY_ERRORS = (ConnectionError, TimeoutError, ClusterDownError, SlotNotCoveredError)
 
-Sender = Any  # wire.Direct, wire.Borrowed or wire.Generic
+Sender = Any  # wire.Direct, wire.Borrowed, wire.Generic, or their async twins
 
 
 class Link:
@@ -88,6 +89,16 @@ class Link:
             self.senders[pool] = found
         return found
 
+    def route(self, key: Any) -> Tuple[Sender, Any]:
+        """The sender for ``key``'s server, and its cluster node (``None`` off a cluster)."""
+        if not self.cluster:
+            return self.sender(self.client), None
+        node = self.client.nodes_manager.get_node_from_slot(self.client.keyslot(key))
+        return self.node_sender(node), node
+
+    def node_sender(self, node: Any) -> Sender:
+        return self.sender(node.redis_connection or self.client.get_redis_connection(node))
+
     def close(self) -> None:
         """Give kept connections back to their pools; disconnect an owned client."""
         for sender in list(self.senders.values()):
@@ -100,17 +111,21 @@ class Link:
                 pool.disconnect()
 
 
-class Engine:
-    """A client and validated options. See the module docstring."""
+class EngineBase:
+    """What the sync and async engines share: options, scripts, keys, and how a call's
+    attempt goes (routing, ``ASK``, ``NOSCRIPT``, reading the replies), as steps."""
 
-    def __init__(self, link: Link, options: Options) -> None:
+    def __init__(self, link: Any, options: Options) -> None:
         self.link = link
         self.options = options
-        self.client = link.client
         self.scripts: Scripts = link.scripts
         self.policy = options.policy
         self.closes = True  # with_ttl copies share the link and leave it open
         self._eviction_checked = False
+
+    @property
+    def client(self) -> Any:
+        return self.link.client
 
     @property
     def save_options(self) -> str:
@@ -119,11 +134,7 @@ class Engine:
         return (f"{o.ttl_ms} {o.keep} {o.policy.replay_window_ms} {1 if o.min_replicas else 0} "
                 f"{o.segment_checkpoints} {o.segment_bytes}")
 
-    @classmethod
-    def open(cls, client: Any, options: Options, *, owned: bool = False) -> "Engine":
-        return cls(Link(client, options.fast_path, owned), options)
-
-    def with_ttl(self, ttl_seconds: Optional[float]) -> "Engine":
+    def with_ttl(self: _E, ttl_seconds: Optional[float]) -> _E:
         """An engine on the same client, scripts and connections with another TTL."""
         other = copy.copy(self)
         other.options = self.options.with_ttl(ttl_seconds)
@@ -139,16 +150,91 @@ class Engine:
     def graph_keys(self, thread_id: Any, name: str = "thread_id") -> _keys.GraphKeys:
         return _keys.graph_keys(self.options.key_prefix, _keys.validate_thread_id(thread_id, name))
 
-    # -- running commands --------------------------------------------------
+    evalsha = staticmethod(evalsha)
 
-    @staticmethod
-    def evalsha(script: Script, keys: Sequence[Any], args: Sequence[Any]) -> Command:
-        return ("EVALSHA", script.sha, len(keys), *keys, *args)
+    def require_replicas(self, acked: int, op: str, thread_id: str, metadata: object = None) -> None:
+        """:class:`ReplicationError` when a durable write reached fewer than ``min_replicas``."""
+        need = self.options.min_replicas
+        if acked < need:
+            raise ReplicationError(metadata, acked, need, thread_id=thread_id, operation=op)
+
+    def attempt(self, call: Call) -> Generator[Tuple[Any, Any], Any, Replies]:
+        """One attempt of ``call``, as steps: ``(sender, commands)`` to send, answered
+        with the replies; ``(MOVE, error)`` and ``(REFRESH, None)`` for the cluster's map."""
+        wait = self.options.min_replicas if call.durable else 0
+        sender, node = self.link.route(call.key)
+        try:
+            try:
+                return (yield from self._exchange(sender, call, wait, asking=False))
+            except AskError as ask:  # the slot is moving: this key is on the importing node now
+                target = self.client.nodes_manager.get_node(host=ask.host, port=ask.port)
+                if target is None:
+                    raise
+                return (yield from self._exchange(self.link.node_sender(target), call, wait, asking=True))
+        except MovedError as moved:
+            yield MOVE, moved
+            raise  # retried: the next attempt goes to the new owner
+        except _TOPOLOGY_ERRORS:
+            if node is not None:
+                # RedisCluster refreshes its topology after such errors on its own
+                # commands; these bypassed it, so refresh here, then let the retry
+                # policy try again.
+                yield REFRESH, None
+            raise
+
+    def _exchange(self, sender: Sender, call: Call, wait: int,
+                  asking: bool) -> Generator[Tuple[Any, Any], Any, Replies]:
+        wire: List[Command] = [ASKING] if asking else []
+        wire += [MULTI, *call.body, EXEC] if call.transaction else call.body
+        if wait:
+            wire.append(("WAIT", wait, self.options.wait_ms))
+        replies = yield sender, wire
+        try:
+            return unframe(replies, call.transaction, bool(wait), asking)
+        except NoScriptError:
+            if not call.scripts:
+                raise
+        # the server lost its scripts (restart, failover, SCRIPT FLUSH): nothing of
+        # this call ran but what came before the script in a transaction, which the
+        # same call sends again
+        for reply in (yield sender, [("SCRIPT", "LOAD", s.script) for s in call.scripts]):
+            if isinstance(reply, Exception):
+                raise reply
+        return unframe((yield sender, wire), call.transaction, bool(wait), asking)
+
+
+_E = TypeVar("_E", bound=EngineBase)
+#: What an attempt asks of the cluster client besides sending.
+MOVE = "move"
+REFRESH = "refresh"
+
+
+class Engine(EngineBase):
+    """A client and validated options, with blocking I/O. See the module docstring."""
+
+    link: Link
+
+    @classmethod
+    def open(cls, client: Any, options: Options, *, owned: bool = False) -> "Engine":
+        return cls(Link(client, options.fast_path, owned), options)
+
+    # -- running steps -----------------------------------------------------
+
+    def drive(self, steps: Steps[T]) -> T:
+        """Run an operation written as steps (``steps.py``) to its result."""
+        return drive(steps, self.perform)
+
+    def stream(self, steps: Stream) -> Iterator[Any]:
+        """The items of a listing written as steps, read as the caller goes."""
+        return stream(steps, self.perform)
+
+    def perform(self, call: Call) -> Replies:
+        return self.call(*call)
 
     def run(self, op: str, thread_id: Optional[str], script: Script, keys: Sequence[Any],
             args: Sequence[Any]) -> Any:
         """One script call, routed by its first key; its reply."""
-        return self.call(op, thread_id, keys[0], [self.evalsha(script, keys, args)], (script,))[0][0]
+        return self.call(op, thread_id, keys[0], [evalsha(script, keys, args)], (script,))[0][0]
 
     def command(self, op: str, thread_id: Optional[str], key: Any, *args: Any) -> Any:
         """One plain command whose key ``key`` routes it; its raw reply."""
@@ -156,8 +242,8 @@ class Engine:
 
     def call(
         self, op: str, thread_id: Optional[str], key: Any, body: Sequence[Command],
-        scripts: Sequence[Script] = (), *, transaction: bool = False, durable: bool = False,
-    ) -> Tuple[List[Any], int]:
+        scripts: Sequence[Script] = (), transaction: bool = False, durable: bool = False,
+    ) -> Replies:
         """Run ``body`` on the connection of ``key``'s server, under the retry policy.
 
         ``transaction`` wraps it in ``MULTI``/``EXEC`` (all or nothing, even over
@@ -166,72 +252,30 @@ class Engine:
         the number of replicas that confirmed (0 without a ``WAIT``). A reply that
         is an error raises it; after the retry policy, as :class:`StorageError`.
         """
-        wait = self.options.min_replicas if durable else 0
+        call = Call(op, thread_id, key, body, scripts, transaction, durable)
         try:
-            return self.policy.call(lambda: self._attempt(key, body, scripts, transaction, wait), op, thread_id)
+            return self.policy.call(lambda: self._attempt(call), op, thread_id)
         except redis.RedisError as exc:
             raise storage_error(op, thread_id, exc) from exc
 
-    def require_replicas(self, acked: int, op: str, thread_id: str, metadata: object = None) -> None:
-        """:class:`ReplicationError` when a durable write reached fewer than ``min_replicas``."""
-        need = self.options.min_replicas
-        if acked < need:
-            raise ReplicationError(metadata, acked, need, thread_id=thread_id, operation=op)
-
-    def _attempt(self, key: Any, body: Sequence[Command], scripts: Sequence[Script],
-                 transaction: bool, wait: int) -> Tuple[List[Any], int]:
-        sender, node = self._route(key)
+    def _attempt(self, call: Call) -> Replies:
+        steps = self.attempt(call)
         try:
-            try:
-                return self._exchange(sender, body, scripts, transaction, wait, asking=False)
-            except AskError as ask:  # the slot is moving: this key is on the importing node now
-                target = self.client.nodes_manager.get_node(host=ask.host, port=ask.port)
-                if target is None:
-                    raise
-                return self._exchange(self._node_sender(target), body, scripts, transaction, wait, asking=True)
-        except MovedError as moved:
-            self.client.nodes_manager.move_slot(moved)  # redis-py >= 7.4 (setup.cfg's lower bound)
-            raise  # retried: the next attempt goes to the new owner
-        except _TOPOLOGY_ERRORS:
-            if node is not None:
-                # RedisCluster refreshes its topology after such errors on its own
-                # commands; these bypassed it, so refresh here, then let the retry
-                # policy try again.
+            what, arg = next(steps)
+            while True:
                 try:
-                    self.client.nodes_manager.initialize()
-                except redis.RedisError:
-                    pass  # still failing over: the next attempt will tell
-            raise
-
-    def _route(self, key: Any) -> Tuple[Sender, Any]:
-        if not self.link.cluster:
-            return self.link.sender(self.client), None
-        node = self.client.nodes_manager.get_node_from_slot(self.client.keyslot(key))
-        return self._node_sender(node), node
-
-    def _node_sender(self, node: Any) -> Sender:
-        node_client = node.redis_connection or self.client.get_redis_connection(node)
-        return self.link.sender(node_client)
-
-    def _exchange(self, sender: Sender, body: Sequence[Command], scripts: Sequence[Script],
-                  transaction: bool, wait: int, asking: bool) -> Tuple[List[Any], int]:
-        wire: List[Command] = [ASKING] if asking else []
-        wire += [MULTI, *body, EXEC] if transaction else body
-        if wait:
-            wire.append(("WAIT", wait, self.options.wait_ms))
-        replies = sender.send(wire)
-        try:
-            return unframe(replies, transaction, bool(wait), asking)
-        except NoScriptError:
-            if not scripts:
-                raise
-        # the server lost its scripts (restart, failover, SCRIPT FLUSH): nothing of
-        # this call ran but what came before the script in a transaction, which the
-        # same call sends again
-        for reply in sender.send([("SCRIPT", "LOAD", s.script) for s in scripts]):
-            if isinstance(reply, Exception):
-                raise reply
-        return unframe(sender.send(wire), transaction, bool(wait), asking)
+                    if what is MOVE:
+                        out = self.client.nodes_manager.move_slot(arg)  # redis-py >= 7.4
+                    elif what is REFRESH:
+                        out = refresh(self.client)
+                    else:
+                        out = what.send(arg)
+                except Exception as exc:
+                    what, arg = steps.throw(exc)
+                else:
+                    what, arg = steps.send(out)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
     # -- scanning and the rest ---------------------------------------------
 
@@ -251,6 +295,14 @@ class Engine:
     def close(self) -> None:
         if self.closes:
             self.link.close()
+
+
+def refresh(client: Any) -> None:
+    """Reload a cluster client's map of slots; a failure is left for the next attempt."""
+    try:
+        client.nodes_manager.initialize()
+    except redis.RedisError:
+        pass  # still failing over: the next attempt will tell
 
 
 def unframe(replies: List[Any], transaction: bool, wait: bool, asking: bool) -> Tuple[List[Any], int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from typing import Any, Iterable, Set
+from typing import Any, Iterable, Optional, Set
 
 import redis
 
@@ -45,12 +45,17 @@ def check(client: Any, ttl_on: bool) -> None:
         reply = client.config_get("maxmemory-policy")
     except (redis.RedisError, AttributeError):
         return
-    for policy in set(_policies(reply)):
+    warning = warning_for(reply, ttl_on)
+    if warning is not None:
+        warnings.warn(warning, stacklevel=4)
+
+
+def warning_for(reply: Any, ttl_on: bool) -> Optional[EvictionWarning]:
+    """The warning a ``CONFIG GET maxmemory-policy`` reply calls for, if any."""
+    for policy in sorted(set(_policies(reply))):
         if policy.startswith("allkeys-") or (ttl_on and policy.startswith("volatile-")):
-            warnings.warn(
-                EvictionWarning(
-                    f"the Redis server's maxmemory-policy is {policy!r}: it may evict checkpoints "
-                    "without any error; set maxmemory-policy noeviction for a checkpoint store"
-                ),
-                stacklevel=4,
+            return EvictionWarning(
+                f"the Redis server's maxmemory-policy is {policy!r}: it may evict checkpoints "
+                "without any error; set maxmemory-policy noeviction for a checkpoint store"
             )
+    return None

@@ -29,8 +29,9 @@ import copy
 import logging
 import socket
 import time
-from typing import Callable, Optional, Tuple, Type, TypeVar
+from typing import Awaitable, Callable, Optional, Tuple, Type, TypeVar
 
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import (
     AskError,
@@ -78,7 +79,7 @@ def default_retry() -> Retry:
 class RetryPolicy:
     """A redis-py ``Retry`` bounded by ``budget`` seconds per operation."""
 
-    __slots__ = ("retry", "budget", "replay_window_ms")
+    __slots__ = ("retry", "budget", "replay_window_ms", "_async_retry")
 
     def __init__(self, retry: Optional[Retry] = None, budget: float = DEFAULT_BUDGET) -> None:
         if retry is None:
@@ -93,12 +94,35 @@ class RetryPolicy:
         #: How long a re-sent save may still arrive after the first: budget plus
         #: margin, at most a day. Fixed with the budget, so saves do not recompute it.
         self.replay_window_ms = int(min(self.budget + REPLAY_MARGIN, REPLAY_WINDOW_CAP) * 1000)
+        self._async_retry: Optional[AsyncRetry] = None
 
     def call(self, do: Callable[[], T], op: str = "operation", thread_id: Optional[str] = None) -> T:
         """Run ``do``, retrying retryable errors until the retry count or the budget runs out.
 
         ``op`` and ``thread_id`` name the call in the log line of each failed attempt.
         """
+        failed, retryable = self._hooks(op, thread_id)
+        return self.retry.call_with_retry(do, failed, is_retryable=retryable)
+
+    async def acall(self, do: Callable[[], Awaitable[T]], op: str = "operation",
+                    thread_id: Optional[str] = None) -> T:
+        """:meth:`call` on the event loop: redis-py's asyncio ``Retry`` with the same
+        backoff, attempts and errors, sleeping with ``asyncio.sleep``."""
+        if self._async_retry is None:
+            # built once from the sync Retry's parts, as redis-py's asyncio clients
+            # convert a sync Retry they are given
+            self._async_retry = AsyncRetry(self.retry._backoff, self.retry._retries,
+                                           self.retry._supported_errors)
+        failed, retryable = self._hooks(op, thread_id)
+
+        async def afailed(error: Exception) -> None:
+            failed(error)
+
+        return await self._async_retry.call_with_retry(do, afailed, is_retryable=retryable)
+
+    def _hooks(self, op: str, thread_id: Optional[str]) -> Tuple[Callable[[Exception], None],
+                                                                  Callable[[Exception], bool]]:
+        """The log line of each failed attempt, and the budget check, for one operation."""
         deadline = time.monotonic() + self.budget
         attempts = 0
 
@@ -108,11 +132,7 @@ class RetryPolicy:
             where = op if thread_id is None else f"{op} of thread {thread_id!r}"
             logger.warning("%s: attempt %d failed: %s: %s", where, attempts, type(error).__name__, error)
 
-        return self.retry.call_with_retry(
-            do,
-            failed,
-            is_retryable=lambda error: time.monotonic() < deadline and not refused(error),
-        )
+        return failed, lambda error: time.monotonic() < deadline and not refused(error)
 
 
 def refused(error: Exception) -> bool:

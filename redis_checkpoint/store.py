@@ -136,15 +136,17 @@ class RedisCheckpointer(Checkpointer):
            returns X's metadata, not a conflict (current is X, not W) and not a
            second entry. Without a client-side id, step 3 would append twice.
         """
-        return core.save(self.engine, thread_id, state, metadata, expected_id, checkpoint_id)[0]
+        steps = core.save(self.engine, thread_id, state, metadata, expected_id, checkpoint_id)
+        self.engine.warn_if_evictable()
+        return self.engine.drive(steps)[0]
 
     def delete_thread(self, thread_id: str) -> bool:
-        return core.delete(self.engine, thread_id)
+        return self.engine.drive(core.delete(self.engine, thread_id))
 
     # -- reads -------------------------------------------------------------
 
     def load(self, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[Checkpoint]:
-        return core.load(self.engine, thread_id, checkpoint_id)
+        return self.engine.drive(core.load(self.engine, thread_id, checkpoint_id))
 
     def list(
         self, thread_id: str, *, limit: Optional[int] = None, before: Optional[str] = None
@@ -154,7 +156,7 @@ class RedisCheckpointer(Checkpointer):
         Each call to Redis reads at most 1000 entries, O(log n + k) each.
         Raises :class:`CheckpointNotFoundError` when ``before`` is not in the history.
         """
-        return core.history(self.engine, thread_id, limit, before)
+        return self.engine.drive(core.history(self.engine, thread_id, limit, before))
 
     def threads(self, match: str = "*") -> Iterator[str]:
         """Every thread id under this prefix, scanning every primary of a cluster.

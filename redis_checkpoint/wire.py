@@ -14,6 +14,11 @@ connection is always read to the end).
 * :class:`Generic` sends the same commands through a redis-py ``Pipeline``:
   every command passes through redis-py's command layer (``execute_command``),
   where its own instrumentation sees it.
+
+Their asyncio twins (:class:`AsyncBorrowed`, :class:`AsyncNode`,
+:class:`AsyncGeneric`) do the same on ``redis.asyncio`` connections. A task
+cancelled between the write and the last reply closes its connection before the
+pool gets it back, so no later call reads another call's reply.
 """
 from __future__ import annotations
 
@@ -150,18 +155,23 @@ class Borrowed:
             self.pool.release(conn)
 
 
+def packed(conn: Any, commands: Sequence[Command]) -> List[bytes]:
+    """``commands`` packed by ``conn``'s own packer, as one write."""
+    pack = conn.pack_command
+    if len(commands) == 1:
+        chunks = pack(*commands[0])
+    else:
+        chunks = [chunk for command in commands for chunk in pack(*command)]
+    return [b"".join(chunks)] if len(chunks) > 1 else chunks
+
+
 def exchange(conn: Any, commands: Sequence[Command]) -> List[Any]:
     """Send ``commands`` in one write on ``conn``, then read one reply for each.
 
     redis-py disconnects the connection on any error while sending or reading,
     so a connection handed back is either fully read or closed.
     """
-    pack = conn.pack_command
-    if len(commands) == 1:
-        chunks = pack(*commands[0])
-    else:
-        chunks = [chunk for command in commands for chunk in pack(*command)]
-    conn.send_packed_command([b"".join(chunks)] if len(chunks) > 1 else chunks, check_health=False)
+    conn.send_packed_command(packed(conn, commands), check_health=False)
     replies: List[Any] = []
     read = conn.read_response
     for _ in commands:
@@ -189,4 +199,73 @@ class Generic:
             replies: List[Any] = pipe.execute(raise_on_error=False)
         finally:
             pipe.reset()
+        return replies
+
+
+# -- asyncio ----------------------------------------------------------------
+
+
+async def aexchange(conn: Any, commands: Sequence[Command]) -> List[Any]:
+    """:func:`exchange` on a ``redis.asyncio`` connection. Cancelled or failed part-way,
+    the connection is closed: half a command, or replies nobody read, never reach the
+    next user (Redis drops a transaction whose ``EXEC`` never came)."""
+    try:
+        await conn.send_packed_command(packed(conn, commands), check_health=False)
+        replies: List[Any] = []
+        for _ in commands:
+            try:
+                replies.append(await conn.read_response())
+            except ResponseError as exc:
+                replies.append(exc)
+        return replies
+    except BaseException:
+        await conn.disconnect(nowait=True)
+        raise
+
+
+class AsyncBorrowed:
+    """Packed commands on a connection of a ``redis.asyncio`` pool, for this call only."""
+
+    __slots__ = ("pool",)
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    async def send(self, commands: Sequence[Command]) -> List[Any]:
+        conn = await self.pool.get_connection()
+        try:
+            return await aexchange(conn, commands)
+        finally:
+            await self.pool.release(conn)
+
+
+class AsyncNode:
+    """Packed commands on a connection of a ``redis.asyncio`` cluster node."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+    async def send(self, commands: Sequence[Command]) -> List[Any]:
+        conn = self.node.acquire_connection()
+        try:
+            return await aexchange(conn, commands)
+        finally:
+            self.node.release(conn)
+
+
+class AsyncGeneric:
+    """The same commands through a ``redis.asyncio`` pipeline on ``client``."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    async def send(self, commands: Sequence[Command]) -> List[Any]:
+        pipe = self.client.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        replies: List[Any] = await pipe.execute(raise_on_error=False)
         return replies

@@ -20,7 +20,7 @@ from langgraph.checkpoint.conformance import checkpointer_test, validate
 from redis_checkpoint import CorruptCheckpointError, RedisCheckpointer
 from redis_checkpoint.codec import Codec
 from redis_checkpoint.langgraph import RedisSaver
-from redis_checkpoint.langgraph import saver as saver_module
+from redis_checkpoint.langgraph import operations as saver_module
 from redis_checkpoint import scripts
 from redis_checkpoint.testing import RedisClusterServers, wait_until
 

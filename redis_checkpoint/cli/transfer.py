@@ -175,7 +175,7 @@ def import_(
         if not seekable:  # a pipe: each entry before its first write
             _check_savable(cp, threads + 1, thread, cks)
         for cid, state, metadata in cks:
-            written += core.save(cp.engine, thread, state, metadata, ANY, cid)[1]
+            written += cp.engine.drive(core.save(cp.engine, thread, state, metadata, ANY, cid))[1]
             checkpoints += 1
         threads += 1
         on_thread(threads)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Sequence
 
+from ..steps import Steps
+
 if TYPE_CHECKING:  # typing only: langgraph-checkpoint before 4.1 has no DeltaChannelHistory
     from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import CheckpointTuple, DeltaChannelHistory, PendingWrite
@@ -40,12 +42,12 @@ def delta_link(metadata: Any, parent: str) -> str:
 
 
 def history(
-    read: Callable[[RunnableConfig], Sequence[CheckpointTuple]], config: RunnableConfig,
+    read: Callable[[RunnableConfig], Steps[Sequence[CheckpointTuple]]], config: RunnableConfig,
     channels: Sequence[str],
-) -> Dict[str, DeltaChannelHistory]:
+) -> Steps[Dict[str, DeltaChannelHistory]]:
     """``get_delta_channel_history``, reading the parent chain a stretch per call.
 
-    ``read(config)`` is the checkpoint ``config`` names, then its ancestors nearest
+    ``read(config)`` (steps) reads the checkpoint ``config`` names, then its ancestors nearest
     first, as ``lg_chain.lua`` returns them: as far as the delta links go,
     a bounded number per call. The walk uses them while each is the parent of the
     one before, then reads again from the next parent. Per channel: the
@@ -55,13 +57,13 @@ def history(
     found: Dict[str, List[PendingWrite]] = {ch: [] for ch in channels}
     seeds: Dict[str, Any] = {}
     remaining = set(channels)
-    batch = read(config)
+    batch = yield from read(config)
     ahead = iter(batch[1:])
     cursor = batch[0].parent_config if batch else None
     while cursor is not None and remaining:
         tup = next(ahead, None)
         if tup is None or _id(tup.config) != _id(cursor):
-            batch = read(cursor)  # past what the last call read: the next stretch
+            batch = yield from read(cursor)  # past what the last call read: the next stretch
             if not batch:
                 break
             tup, ahead = batch[0], iter(batch[1:])
