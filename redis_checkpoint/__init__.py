@@ -13,12 +13,14 @@ from .errors import (
     StateTooLargeError,
     StorageError,
 )
+from .async_store import AsyncRedisCheckpointer
 from .store import RedisCheckpointer
 
 __version__ = "0.2.0.dev0"
 
 __all__ = [
     "ANY",
+    "AsyncRedisCheckpointer",
     "Checkpoint",
     "CheckpointError",
     "CheckpointMetadata",

@@ -141,7 +141,8 @@ class AsyncEngine(EngineBase):
                     if what is MOVE:
                         out = await self.client.nodes_manager.move_slot(arg)
                     elif what is REFRESH:
-                        out = await refresh(self.client)
+                        out = None
+                        await refresh(self.client)
                     else:
                         out = await what.send(arg)
                 except Exception as exc:

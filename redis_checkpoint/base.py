@@ -96,10 +96,7 @@ class Checkpointer(abc.ABC):
         the stored checkpoint is returned. Raises :class:`ConflictError` after
         ``max_conflicts`` conflicts in a row.
         """
-        if not callable(step):
-            raise TypeError(f"step must be callable, not {type(step).__name__}")
-        if not isinstance(max_conflicts, int) or isinstance(max_conflicts, bool) or max_conflicts < 1:
-            raise ValueError(f"max_conflicts must be an int >= 1, got {max_conflicts!r}")
+        check_advance(step, max_conflicts)
         if checkpoint_id is not None:
             done = self.load(thread_id, checkpoint_id)
             if done is not None:  # a retry of a step that was saved: do not recompute it
@@ -131,3 +128,11 @@ class Checkpointer(abc.ABC):
         tb: Optional[TracebackType],
     ) -> None:
         self.close()
+
+
+def check_advance(step: Any, max_conflicts: Any) -> None:
+    """``advance``'s own arguments, checked before anything is read."""
+    if not callable(step):
+        raise TypeError(f"step must be callable, not {type(step).__name__}")
+    if not isinstance(max_conflicts, int) or isinstance(max_conflicts, bool) or max_conflicts < 1:
+        raise ValueError(f"max_conflicts must be an int >= 1, got {max_conflicts!r}")

@@ -183,7 +183,7 @@ def unreachable(url: str, exc: BaseException) -> str:
         return f"no answer from Redis at {where} in time: is the host reachable, and the port right?"
     if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
         return f"cannot reach Redis at {where}: the host name does not resolve; check the URL"
-    if "refused" in text.lower():
+    if "refused" in text.lower() or "Connect call failed" in text:  # asyncio words it so
         return f"cannot reach Redis at {where}: connection refused; is the server running on that port?"
     return f"cannot reach Redis at {where}: {type(exc).__name__}: {text}"
 

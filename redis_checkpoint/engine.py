@@ -267,7 +267,8 @@ class Engine(EngineBase):
                     if what is MOVE:
                         out = self.client.nodes_manager.move_slot(arg)  # redis-py >= 7.4
                     elif what is REFRESH:
-                        out = refresh(self.client)
+                        out = None
+                        refresh(self.client)
                     else:
                         out = what.send(arg)
                 except Exception as exc:

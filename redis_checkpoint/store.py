@@ -60,6 +60,11 @@ class RedisCheckpointer(Checkpointer):
             self.engine = Engine.open(client, self.options)
 
     @classmethod
+    def options_for(cls, **options: Any) -> Options:
+        """The validated :class:`Options` of these keywords, without a client."""
+        return cls(_DEFERRED, **options).options
+
+    @classmethod
     def on(cls, engine: Engine) -> "RedisCheckpointer":
         """A checkpointer on an existing engine (its client, scripts and options)."""
         cp = cls.__new__(cls)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -9,8 +10,11 @@ from typing import Any, Callable, Iterator
 import fakeredis
 import pytest
 import redis
+import redis.asyncio
 
-from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint import AsyncRedisCheckpointer, RedisCheckpointer
+
+from .blocking import Blocking
 from redis_checkpoint.testing import RedisClusterServers, RedisServer, docker_answers, valkey_binary
 
 
@@ -110,15 +114,19 @@ def client(request: pytest.FixtureRequest) -> Iterator[Any]:
     RESP2, redis-py's default, and in RESP3, ``protocol=3``; and with ``fast_path=False``,
     through redis-py's command layer), a cluster and Valkey."""
     if request.param == "fakeredis":
-        c: Any = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        server = fakeredis.FakeServer()
+        c: Any = fakeredis.FakeRedis(server=server)
+        twin: Callable[[], Any] = lambda: fakeredis.FakeAsyncRedis(server=server)
     elif request.param == "cluster":
-        c = redis.RedisCluster.from_url(request.getfixturevalue("cluster_servers").url)
-    elif request.param == "valkey":
-        c = redis.Redis.from_url(request.getfixturevalue("valkey_url"))
-    elif request.param == "redis-resp3":
-        c = redis.Redis.from_url(request.getfixturevalue("redis_url"), protocol=3)
+        url = request.getfixturevalue("cluster_servers").url
+        c = redis.RedisCluster.from_url(url)
+        twin = lambda: redis.asyncio.RedisCluster.from_url(url)
     else:
-        c = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+        url = request.getfixturevalue("valkey_url" if request.param == "valkey" else "redis_url")
+        protocol = 3 if request.param == "redis-resp3" else 2
+        c = redis.Redis.from_url(url, protocol=protocol)
+        twin = lambda: redis.asyncio.Redis.from_url(url, protocol=protocol)
+    c.async_twin = twin  # the same server through redis.asyncio, for the async checkpointer
     yield c
     c.close()
 
@@ -130,14 +138,46 @@ def fast_path(request: pytest.FixtureRequest) -> bool:
     return not (backend is not None and backend.params.get("client") == "redis-generic")
 
 
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest) -> str:
+    """Which class the contract tests check: ``RedisCheckpointer``, or
+    ``AsyncRedisCheckpointer`` behind blocking calls (``tests/blocking.py``)."""
+    return str(request.param)
+
+
 @pytest.fixture
-def make_cp(client: Any, prefix: str, fast_path: bool) -> Callable[..., RedisCheckpointer]:
-    def make(**options: Any) -> RedisCheckpointer:
+def make_cp(client: Any, prefix: str, fast_path: bool, api: str) -> Iterator[Callable[..., Any]]:
+    if api == "sync":
+        def make(**options: Any) -> Any:
+            options.setdefault("key_prefix", prefix)
+            options.setdefault("fast_path", fast_path)
+            return RedisCheckpointer(client, **options)
+
+        yield make
+        return
+    loop = asyncio.new_event_loop()
+    aclient = client.async_twin()
+
+    def make_async(**options: Any) -> Any:
         options.setdefault("key_prefix", prefix)
         options.setdefault("fast_path", fast_path)
-        return RedisCheckpointer(client, **options)
+        return Blocking(AsyncRedisCheckpointer(aclient, **options), loop)
 
-    return make
+    yield make_async
+    loop.run_until_complete(aclient.aclose())
+    loop.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """The async form of a test marked ``sync_only`` is not collected: what it checks is
+    the blocking class's own (its engine, admin, a blocking client)."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        (drop if params.get("api") == "async" and item.get_closest_marker("sync_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture

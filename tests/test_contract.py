@@ -428,6 +428,7 @@ def test_retention_keeps_newest(make_cp: Callable[..., RedisCheckpointer], clien
     assert cp.load("t", metas[0].id) is None
 
 
+@pytest.mark.sync_only  # admin.prune is blocking
 def test_one_call_removes_a_bounded_number(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
     """Retention lowered on a long thread catches up over the next saves, at most
     TRIM per save, so no call blocks Redis for long; prune makes as many calls as it needs."""
@@ -475,6 +476,7 @@ def test_replay_window_follows_the_budget_up_to_a_day(make_cp: Callable[..., Red
     assert endless.save("t", 1, checkpoint_id=first.id) == first  # removed, still known
 
 
+@pytest.mark.sync_only  # admin.prune is blocking
 def test_removed_records_go_after_the_replay_window(
     make_cp: Callable[..., RedisCheckpointer], client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -508,6 +510,7 @@ def test_removed_records_go_after_the_replay_window(
     assert tombstones() == [] and removed() == []
 
 
+@pytest.mark.sync_only  # admin.prune is blocking
 def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
     cp = make_cp(ttl_seconds=100, max_checkpoints=1)
 
@@ -529,6 +532,7 @@ def test_ttl_applies_to_every_key(make_cp: Callable[..., RedisCheckpointer], cli
     assert all(0 < client.pttl(k) <= 100_000 for k in plain.keys("p"))
 
 
+@pytest.mark.sync_only  # compares with a RedisCheckpointer on the same client
 def test_with_ttl_shares_client_and_scripts(cp: RedisCheckpointer, client: Any) -> None:
     other = cp.with_ttl(60)
     assert other.client is cp.client and other.engine.scripts is cp.engine.scripts
@@ -538,6 +542,7 @@ def test_with_ttl_shares_client_and_scripts(cp: RedisCheckpointer, client: Any) 
     cp.save("t", 1)
 
 
+@pytest.mark.sync_only  # Checkpointer is the blocking base class
 def test_value_types_and_base_class(cp: RedisCheckpointer) -> None:
     assert isinstance(cp, Checkpointer)
     m = cp.save("t", 1)
@@ -548,7 +553,7 @@ def test_value_types_and_base_class(cp: RedisCheckpointer) -> None:
     assert "password" not in repr(cp)
 
 
-def test_threads_lists_every_thread_by_glob(cp: RedisCheckpointer) -> None:
+def test_threads_lists_every_thread_by_glob(cp: RedisCheckpointer, make_cp: Callable[..., Any]) -> None:
     tids = ["a", "ab", "{x}", "a*b", "user:1", "user:22", "ü"]
     for tid in tids:
         cp.save(tid, 1)
@@ -558,7 +563,7 @@ def test_threads_lists_every_thread_by_glob(cp: RedisCheckpointer) -> None:
     assert sorted(cp.threads("a\\*b")) == ["a*b"]  # an escaped glob character is literal
     assert sorted(cp.threads("{*")) == ["{x}"]
     assert sorted(cp.threads("user:[0-9]")) == ["user:1"]
-    other = RedisCheckpointer(cp.client, key_prefix=cp.key_prefix + "x")
+    other = make_cp(key_prefix=cp.key_prefix + "x")
     assert list(other.threads()) == []
     with pytest.raises(ValueError, match="match"):
         list(cp.threads(""))
@@ -579,6 +584,7 @@ def test_threads_glob_reads_thread_ids_not_their_escaped_keys(cp: RedisCheckpoin
     assert sorted(cp.threads("x{?}")) == ["x{y}"]
 
 
+@pytest.mark.sync_only  # admin is blocking
 def test_delete_if_current_deletes_only_the_thread_it_was_told_of(cp: RedisCheckpointer, client: Any) -> None:
     first = cp.save("t", 1)
     second = cp.save("t", 2)
@@ -628,6 +634,7 @@ def test_advance_of_a_job_retention_removed_is_not_applied_again(
     assert [m.id for m in cp.list("t")] == ["job-2"] and cp.load("t").state == 11  # type: ignore[union-attr]
 
 
+@pytest.mark.sync_only  # its step saves from inside advance; tests/test_async.py races tasks instead
 def test_advance_retries_conflicts_then_gives_up(cp: RedisCheckpointer) -> None:
     cp.save("t", 0)
 

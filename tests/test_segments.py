@@ -66,6 +66,7 @@ def test_retention_unlinks_each_sealed_segment_once_none_of_its_checkpoints_is_l
     assert [cp.load("t", m.id).state["n"] for m in cp.list("t")] == list(range(39, 33, -1))  # type: ignore
 
 
+@pytest.mark.sync_only  # admin.prune is blocking
 def test_delete_and_prune_reach_every_sealed_segment(make_cp: Callable[..., RedisCheckpointer], client: Any) -> None:
     from redis_checkpoint import admin
 
@@ -82,6 +83,7 @@ def test_delete_and_prune_reach_every_sealed_segment(make_cp: Callable[..., Redi
     assert [cp.load("b", m.id).state["n"] for m in cp.list("b")] == [19, 18]  # type: ignore[union-attr]
 
 
+@pytest.mark.sync_only  # export and import are blocking
 def test_export_and_import_cross_segment_boundaries(make_cp: Callable[..., RedisCheckpointer]) -> None:
     source = make_cp(segment_checkpoints=3)
     written = [source.save("t", s, metadata={"i": i}) for i, s in enumerate(states(11))]
@@ -151,6 +153,7 @@ def test_a_thread_of_6000_checkpoints_keeps_every_key_under_8_mb(redis_url: str,
     client.close()
 
 
+@pytest.mark.sync_only  # sends through the blocking engine
 @pytest.mark.parametrize("between", ["sealed", "trimmed"])
 def test_a_large_save_resent_after_its_segment_moved_on_leaves_no_stray_state(
         make_cp: Callable[..., RedisCheckpointer], client: Any, between: str) -> None:
@@ -205,6 +208,7 @@ def test_a_large_langgraph_put_resent_after_its_segment_was_sealed_leaves_no_str
     assert got is not None and got.checkpoint["channel_values"]["big"] == first["channel_values"]["big"]
 
 
+@pytest.mark.sync_only  # wraps the blocking engine's calls
 def test_a_latest_load_that_races_a_trim_returns_the_newer_latest(
         make_cp: Callable[..., RedisCheckpointer]) -> None:
     """A large latest state is read in two plain commands (its record, then its field). When

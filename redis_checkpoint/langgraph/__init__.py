@@ -1,4 +1,5 @@
-"""LangGraph integration: ``RedisSaver``, a drop-in checkpoint saver (``[langgraph]`` extra)."""
+"""LangGraph integration: ``RedisSaver`` and ``AsyncRedisSaver``, drop-in checkpoint savers
+(``[langgraph]`` extra)."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -7,12 +8,9 @@ from ..contrib import require
 
 require("langgraph.checkpoint.base", "langgraph", "redis_checkpoint.langgraph")
 
+from .async_saver import AsyncRedisSaver  # noqa: E402
 from .migrate import import_from_langgraph_redis  # noqa: E402
 from .saver import RedisSaver  # noqa: E402
-
-#: The same class: every method of ``RedisSaver`` has its ``a*`` twin, so code written
-#: for langgraph-checkpoint-redis's ``AsyncRedisSaver`` needs only the import changed.
-AsyncRedisSaver = RedisSaver
 
 
 class ShallowRedisSaver(RedisSaver):
@@ -24,7 +22,11 @@ class ShallowRedisSaver(RedisSaver):
         super().__init__(*args, max_checkpoints=max_checkpoints or 1, **options)
 
 
-AsyncShallowRedisSaver = ShallowRedisSaver
+class AsyncShallowRedisSaver(AsyncRedisSaver):
+    """``AsyncRedisSaver`` that keeps only the newest checkpoint of each namespace."""
+
+    def __init__(self, *args: Any, max_checkpoints: Optional[int] = None, **options: Any) -> None:
+        super().__init__(*args, max_checkpoints=max_checkpoints or 1, **options)
 
 __all__ = ["AsyncRedisSaver", "AsyncShallowRedisSaver", "RedisSaver", "ShallowRedisSaver",
            "import_from_langgraph_redis"]

@@ -62,7 +62,8 @@ class ConnStringMethods:
         self.close()  # type: ignore[attr-defined]
 
 
-def target(first: Any, options: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+def target(first: Any, options: Dict[str, Any], checkpointer: Any = RedisCheckpointer,
+           saver: str = "RedisSaver") -> Tuple[Any, Dict[str, Any]]:
     """``RedisSaver``'s first argument and keywords, with langgraph-checkpoint-redis's read too.
 
     Besides a ``RedisCheckpointer`` or a client, the saver takes a URL (``"redis://..."``
@@ -72,7 +73,8 @@ def target(first: Any, options: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
     read as that package reads it: ``{"default_ttl": minutes, "refresh_on_read": bool}``.
     Its ``checkpoint_prefix`` is ``key_prefix``; its ``checkpoint_write_prefix`` is taken
     and has no effect (writes live with their checkpoints).
-    Returns what ``RedisSaver`` builds on and the keywords left for it.
+    Returns what ``RedisSaver`` builds on and the keywords left for it; ``AsyncRedisSaver``
+    passes its own ``checkpointer`` class, whose ``from_url`` a URL goes to.
     """
     url, client = options.pop("redis_url", None), options.pop("redis_client", None)
     connection_args = options.pop("connection_args", None) or {}
@@ -92,7 +94,7 @@ def target(first: Any, options: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
     given = [name for name, value in (("a checkpointer or client", first), ("redis_url", url),
                                       ("redis_client", client)) if value is not None]
     if len(given) != 1:
-        raise ValueError(f"RedisSaver needs exactly one of a checkpointer, a client, redis_url and "
+        raise ValueError(f"{saver} needs exactly one of a checkpointer, a client, redis_url and "
                          f"redis_client; got {given or 'none'}")
     if connection_args and url is None:
         raise ValueError("connection_args only apply with redis_url; configure the client itself")
@@ -104,7 +106,7 @@ def target(first: Any, options: Dict[str, Any]) -> Tuple[Any, Dict[str, Any]]:
     overlap = sorted(set(connection_args) & set(options))
     if overlap:
         raise ValueError(f"{overlap} given both in connection_args and as keywords")
-    return RedisCheckpointer.from_url(url, **connection_args, **options), {}
+    return checkpointer.from_url(url, **connection_args, **options), {}
 
 
 def _ttl_options(ttl: Any, options: Dict[str, Any]) -> Dict[str, Any]:

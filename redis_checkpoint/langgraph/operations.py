@@ -287,7 +287,7 @@ class Operations:
                 continue
             keys = self.keys(thread_id)
             touched: List[str] = []
-            after = ""
+            after: Optional[str] = ""
             while after is not None:  # a call takes one page of namespaces
                 page, after = yield from self._namespace_page(thread_id, after)
                 while page:  # and removes a bounded number, so Redis serves others in between

@@ -20,6 +20,7 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from .. import keys as _keys
+from ..engine import Engine
 from ..errors import check_ids, check_int
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
@@ -32,6 +33,8 @@ if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
 
 class RedisSaver(ConnStringMethods, AsyncMethods, Operations, BaseCheckpointSaver[str]):
     """LangGraph checkpoint saver on plain Redis or Redis Cluster."""
+
+    engine: Engine
 
     def __init__(
         self,

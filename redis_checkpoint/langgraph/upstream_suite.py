@@ -7,8 +7,9 @@ end of their ``conftest.py``::
     from redis_checkpoint.langgraph.upstream_suite import *  # noqa
 
 That rebinds the two fixtures every checkpointer test takes, ``sync_checkpointer``
-and ``async_checkpointer``, to a fresh ``RedisSaver`` on a throwaway redis-server
-(a key prefix per test), and deselects every test that takes neither. Nothing of
+(a fresh ``RedisSaver``) and ``async_checkpointer`` (a fresh ``AsyncRedisSaver``),
+on a throwaway redis-server with a key prefix per test, and deselects every test
+that takes neither. Nothing of
 LangGraph's tests is kept in this repository.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, AsyncIterator, Iterator, List
 import pytest
 
 from ..testing import RedisServer
+from .async_saver import AsyncRedisSaver
 from .saver import RedisSaver
 
 __all__ = ["async_checkpointer", "pytest_collection_modifyitems", "redis_checkpoint_server", "sync_checkpointer"]
@@ -36,20 +38,20 @@ def redis_checkpoint_server() -> Iterator[str]:
         yield server.url
 
 
-def _saver(url: str) -> RedisSaver:
+def _prefix() -> str:
     # not uuid4(): tests that patch it for deterministic ids would see one more call
-    return RedisSaver.from_url(url, key_prefix=f"lg{os.urandom(6).hex()}")
+    return f"lg{os.urandom(6).hex()}"
 
 
 @pytest.fixture
 def sync_checkpointer(redis_checkpoint_server: str) -> Iterator[RedisSaver]:
-    with _saver(redis_checkpoint_server) as saver:
+    with RedisSaver.from_url(redis_checkpoint_server, key_prefix=_prefix()) as saver:
         yield saver
 
 
 @pytest.fixture
-async def async_checkpointer(redis_checkpoint_server: str) -> AsyncIterator[RedisSaver]:
-    async with _saver(redis_checkpoint_server) as saver:
+async def async_checkpointer(redis_checkpoint_server: str) -> AsyncIterator[AsyncRedisSaver]:
+    async with AsyncRedisSaver.from_url(redis_checkpoint_server, key_prefix=_prefix()) as saver:
         yield saver
 
 

@@ -1,0 +1,91 @@
+"""``redis.asyncio`` clients from a URL, with the defaults of ``connection.connect``.
+
+The same URLs, bounded blocking pools, timeouts, and no retries at the connection
+level (the checkpointer's policy retries whole operations). Nothing connects here:
+with ``cluster=None``, :func:`async_connect` also returns a coroutine function that
+asks the server, before the first operation, whether it is a cluster node, and
+gives the client to use (a ``redis.asyncio.RedisCluster`` if so).
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+
+import redis
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.backoff import NoBackoff
+
+from .connection import SENTINEL_SCHEMES, check_options, parse_sentinel_url, unreachable
+from .errors import StorageError
+
+Resolve = Callable[[], Awaitable[Any]]
+
+
+class BlockingSentinelConnectionPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
+    """Sentinel's primary lookup on redis-py's bounded, blocking asyncio pool."""
+
+
+def async_connect(
+    url: str,
+    *,
+    cluster: Optional[bool] = None,
+    max_connections: int = 50,
+    pool_timeout: Optional[float] = 20.0,
+    socket_timeout: Optional[float] = 5.0,
+    socket_connect_timeout: Optional[float] = 5.0,
+    sentinel_kwargs: Optional[Dict[str, Any]] = None,
+    **connection_kwargs: Any,
+) -> Tuple[Any, Optional[Resolve]]:
+    """A ``redis.asyncio`` client built from ``url``, and what resolves it (see the module
+    docstring). ``cluster=True``/``False`` force the choice: nothing to resolve."""
+    if not isinstance(url, str) or not url:
+        raise ValueError("url must be a non-empty redis://, rediss://, unix:// or redis+sentinel:// URL")
+    if cluster not in (None, True, False):
+        raise TypeError("cluster must be None, True or False")
+    kwargs: Dict[str, Any] = dict(
+        max_connections=max_connections,
+        socket_timeout=socket_timeout,
+        socket_connect_timeout=socket_connect_timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
+    kwargs.update(connection_kwargs)
+    if url.split("://", 1)[0] in SENTINEL_SCHEMES:
+        if cluster:
+            raise ValueError("cluster=True cannot be used with a redis+sentinel:// URL")
+        return _sentinel_client(url, kwargs, pool_timeout, sentinel_kwargs), None
+
+    def cluster_client() -> Any:
+        # a cluster node's connections are bounded by max_connections; there is no pool to wait on
+        return aioredis.RedisCluster.from_url(url, **kwargs)
+
+    if cluster:
+        return cluster_client(), None
+    pool = aioredis.BlockingConnectionPool.from_url(url, timeout=pool_timeout, **kwargs)
+    check_options(pool)
+    client = aioredis.Redis(connection_pool=pool)
+    if cluster is False:
+        return client, None
+
+    async def resolve() -> Any:
+        try:
+            enabled = (await client.info("cluster")).get("cluster_enabled")
+        except redis.RedisError as exc:
+            await pool.disconnect()
+            raise StorageError(unreachable(url, exc), operation="connect") from None
+        if not enabled:
+            return client
+        await pool.disconnect()
+        return cluster_client()
+
+    return client, resolve
+
+
+def _sentinel_client(url: str, kwargs: Dict[str, Any], pool_timeout: Optional[float],
+                     sentinel_kwargs: Optional[Dict[str, Any]]) -> Any:
+    hosts, service, options = parse_sentinel_url(url)
+    pool_kwargs = dict(kwargs, timeout=pool_timeout, **options)
+    if sentinel_kwargs is None:  # sentinels: same timeouts, no credentials unless given
+        sentinel_kwargs = {k: v for k, v in kwargs.items() if k.startswith("socket_")}
+    sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_kwargs)
+    return sentinel.master_for(service, connection_pool_class=BlockingSentinelConnectionPool, **pool_kwargs)
