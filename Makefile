@@ -7,7 +7,7 @@
 # make docs  - the documentation site, built with mkdocs build --strict into site/
 # make demo  - the end-to-end scenario on a throwaway redis-server (KEEP=1 leaves it running)
 # make bench - the side-by-side benchmark against raw redis-py
-# make example-django / example-celery / example-gunicorn - one example, end to end
+# make example-django / example-celery / example-gunicorn / example-asgi - one example, end to end
 # make fuzz   - a longer fuzzing campaign (FUZZ_SECONDS, default 600) on a copy of fuzz/corpus
 
 PYTHON ?= python3
@@ -15,7 +15,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: test-langgraph-upstream test-incumbent docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn
+.PHONY: test-langgraph-upstream test-incumbent docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn example-asgi
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -101,7 +101,7 @@ clean:
 bench-micro: $(VENV)/.installed
 	$(PY) -m pytest benchmarks/test_codec_micro.py -m benchmark -p no:xdist
 
-example-django example-celery example-gunicorn: $(VENV)/.installed
+example-django example-celery example-gunicorn example-asgi: $(VENV)/.installed
 	$(PY) -m examples $(subst example-,,$@)
 
 FUZZ_SECONDS ?= 600

@@ -18,7 +18,10 @@ and the LangGraph saver against LangGraph's ``InMemorySaver``. Then, all in one 
 4. LangGraph savers: ours, and ``langgraph-checkpoint-redis`` beside ours on one Redis
    with its modules (``LANGGRAPH_REDIS_URL``, else one started from the servers and
    modules ``make bench`` fetches), or why it could not be measured;
-5. the headline's ratios on a 3+3 Redis Cluster started for the run (``--no-cluster``
+5. asyncio (``async_bench``): ``AsyncRedisCheckpointer.save`` against naive
+   ``redis.asyncio`` encode+SET, and ``AsyncRedisSaver`` against ``RedisSaver``'s
+   worker-thread ``a*`` methods with 100 concurrent tasks on one loop;
+6. the headline's ratios on a 3+3 Redis Cluster started for the run (``--no-cluster``
    skips it; ``--quick`` too, unless ``--cluster`` is given).
 
 Without ``--url`` a throwaway redis-server is started. Nothing here asserts a time.
@@ -213,6 +216,12 @@ def main(argv: Optional[List[str]] = None) -> None:
                   f"list(10) x{ours['list10']['ops_per_s'] / theirs['list10']['ops_per_s']:.1f} as fast; "
                   f"{ours['bytes_per_checkpoint'] / theirs['bytes_per_checkpoint']:.2f}x the bytes, "
                   f"{ours['server_us_per_put'] / theirs['server_us_per_put']:.2f}x the Redis time per put")
+        from . import async_bench
+
+        progress("asyncio")
+        report["asyncio"] = async_bench.run(url, args.rounds)
+        print(f"\n## asyncio, one process, one loop, 10 KB state ({args.rounds} interleaved rounds, medians)")
+        print("\n".join(async_bench.report(report["asyncio"])))
     if args.cluster or (args.cluster is None and not args.quick):
         report["cluster"] = cluster_part(args.rounds)
     report["seconds"] = time.monotonic() - started

@@ -1,4 +1,4 @@
-"""``python -m examples {django,celery,gunicorn}``: run one example end to end.
+"""``python -m examples {django,celery,gunicorn,asgi}``: run one example end to end.
 
 Uses ``REDIS_URL`` when set, else a throwaway redis-server on a free port.
 """
@@ -26,14 +26,17 @@ def get(port: int, path: str) -> Any:
 
 
 def run_http(kind: str, url: str, prefix: str) -> None:
-    proc, port = launch.gunicorn(url, prefix) if kind == "gunicorn" else launch.django(url, prefix)
+    starts = {"gunicorn": launch.gunicorn, "django": launch.django, "asgi": launch.uvicorn}
+    proc, port = starts[kind](url, prefix)
     try:
         route = "/advance/{}" if kind == "gunicorn" else "/threads/{}/advance"
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda i: post(port, route.format(f"thread-{i % 3}")), range(30)))
+        clients = 32 if kind == "asgi" else 8  # concurrent requests in flight
+        with ThreadPoolExecutor(clients) as pool:
+            served = list(pool.map(lambda i: post(port, route.format(f"thread-{i % 3}")), range(clients * 4)))
         for t in range(3):
             path = f"/state/thread-{t}" if kind == "gunicorn" else f"/threads/thread-{t}"
             print(f"thread-{t}:", get(port, path)["state"])
+        print(f"{len(served)} requests, {clients} at a time, served by {len({s.get('pid') for s in served})} processes")
     finally:
         launch.stop(proc)
 
@@ -57,7 +60,7 @@ def run_celery(url: str, prefix: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m examples")
-    parser.add_argument("example", choices=["django", "celery", "gunicorn"])
+    parser.add_argument("example", choices=["django", "celery", "gunicorn", "asgi"])
     args = parser.parse_args()
     server = None
     url = os.environ.get("REDIS_URL")

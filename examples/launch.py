@@ -50,6 +50,17 @@ def gunicorn(url: str, prefix: str, workers: int = 4) -> "tuple[subprocess.Popen
     return proc, port
 
 
+def uvicorn(url: str, prefix: str, workers: int = 2) -> "tuple[subprocess.Popen[bytes], int]":
+    port = free_port()
+    proc = subprocess.Popen(
+        [_bin("uvicorn"), "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "examples.asgi_app:app"],
+        cwd=ROOT, env=env_for(url, prefix),
+    )
+    wait_port(port, proc)
+    return proc, port
+
+
 def django(url: str, prefix: str) -> "tuple[subprocess.Popen[bytes], int]":
     port = free_port()
     proc = subprocess.Popen(

@@ -16,7 +16,7 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import NoBackoff
 
-from .connection import SENTINEL_SCHEMES, check_options, parse_sentinel_url, unreachable
+from .connection import check_options, is_sentinel, parse_sentinel_url, pool_options, unreachable
 from .errors import StorageError
 
 Resolve = Callable[[], Awaitable[Any]]
@@ -39,20 +39,11 @@ def async_connect(
 ) -> Tuple[Any, Optional[Resolve]]:
     """A ``redis.asyncio`` client built from ``url``, and what resolves it (see the module
     docstring). ``cluster=True``/``False`` force the choice: nothing to resolve."""
-    if not isinstance(url, str) or not url:
-        raise ValueError("url must be a non-empty redis://, rediss://, unix:// or redis+sentinel:// URL")
-    if cluster not in (None, True, False):
-        raise TypeError("cluster must be None, True or False")
-    kwargs: Dict[str, Any] = dict(
-        max_connections=max_connections,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=socket_connect_timeout,
-        retry=Retry(NoBackoff(), 0),
-    )
-    kwargs.update(connection_kwargs)
-    if url.split("://", 1)[0] in SENTINEL_SCHEMES:
-        if cluster:
-            raise ValueError("cluster=True cannot be used with a redis+sentinel:// URL")
+    kwargs = pool_options(url, cluster, dict(
+        max_connections=max_connections, socket_timeout=socket_timeout,
+        socket_connect_timeout=socket_connect_timeout, retry=Retry(NoBackoff(), 0),
+    ), connection_kwargs)
+    if is_sentinel(url, cluster):
         return _sentinel_client(url, kwargs, pool_timeout, sentinel_kwargs), None
 
     def cluster_client() -> Any:

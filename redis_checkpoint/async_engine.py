@@ -5,8 +5,9 @@ steps (``steps.py``) exactly as :class:`~redis_checkpoint.engine.Engine` does, w
 ``await`` where that blocks: the commands, their routing, ``NOSCRIPT``, ``ASK`` and
 the replies are read by the code they share (``EngineBase.attempt``).
 
-Commands go out packed on a connection checked out of the client's pool for the
-call (``wire.AsyncBorrowed``), or of the cluster node's (``wire.AsyncNode``);
+Commands go out packed on a connection of the client's pool kept between calls
+(``wire.AsyncHeld``; checked out per call from a Sentinel pool, ``wire.AsyncBorrowed``),
+or of the cluster node's (``wire.AsyncNode``);
 ``fast_path=False`` and fakeredis use redis-py's asyncio pipelines (``wire.AsyncGeneric``).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, Sequ
 
 import redis
 import redis.asyncio
+from redis.asyncio.sentinel import SentinelConnectionPool
 
 from .engine import MOVE, REFRESH, EngineBase, Sender
 from .errors import storage_error
@@ -25,7 +27,7 @@ from .options import Options
 from .scripts import is_fakeredis, scripts_for
 from .steps import Call, Replies, Steps, Stream, T, adrive, astream
 from .cluster import thread_scan
-from .wire import AsyncBorrowed, AsyncGeneric, AsyncNode, Command
+from .wire import AsyncBorrowed, AsyncGeneric, AsyncHeld, AsyncNode, Command, aheld_for
 
 Resolve = Callable[[], Awaitable[Any]]
 
@@ -77,7 +79,13 @@ class AsyncLink:
             found = self.senders.get(None)
             if found is None:
                 pool = self.client.connection_pool
-                found = self.senders[None] = AsyncGeneric(self.client) if self.generic else AsyncBorrowed(pool)
+                if self.generic:
+                    found = AsyncGeneric(self.client)
+                elif isinstance(pool, SentinelConnectionPool):  # it checks the primary on each checkout
+                    found = AsyncBorrowed(pool)
+                else:
+                    found = aheld_for(pool)
+                self.senders[None] = found
             return found, None
         node = self.client.nodes_manager.get_node_from_slot(self.client.keyslot(key))
         return self.node_sender(node), node
@@ -90,7 +98,10 @@ class AsyncLink:
         return found
 
     async def close(self) -> None:
-        """Disconnect an owned client and its pool."""
+        """Give the kept connection back to its pool; disconnect an owned client and its pool."""
+        for sender in list(self.senders.values()):
+            if isinstance(sender, AsyncHeld):
+                await sender.release()
         if self.owned:
             pool = getattr(self.client, "connection_pool", None)
             await self.client.aclose()

@@ -9,13 +9,13 @@ from . import core
 from . import keys as _keys
 from .async_connection import async_connect
 from .async_engine import AsyncEngine
-from .base import ANY, Checkpoint, CheckpointMetadata, check_advance
-from .connection import describe, unknown_option
+from .base import ANY, Checkpoint, CheckpointMetadata, advance_plan, check_advance
+from .connection import unknown_option
 from .errors import ConflictError
-from .store import OWN_OPTIONS, RedisCheckpointer, take_own
+from .store import OWN_OPTIONS, EngineShell, RedisCheckpointer, take_own
 
 
-class AsyncRedisCheckpointer:
+class AsyncRedisCheckpointer(EngineShell):
     """Versioned per-thread checkpoints in Redis, for asyncio applications.
 
     The same contract, options, errors, scripts and keys as
@@ -27,17 +27,12 @@ class AsyncRedisCheckpointer:
     ``RedisCheckpointer`` takes, checked here.
     """
 
+    engine: AsyncEngine
+
     def __init__(self, client: Any, **options: Any) -> None:
         """Wrap ``client``; ``options`` are ``RedisCheckpointer``'s keywords."""
         self.options = _options(options)
         self.engine = AsyncEngine.open(client, self.options)
-
-    @classmethod
-    def on(cls, engine: AsyncEngine) -> "AsyncRedisCheckpointer":
-        """A checkpointer on an existing async engine (its client, scripts and options)."""
-        cp = cls.__new__(cls)
-        cp.options, cp.engine = engine.options, engine
-        return cp
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> "AsyncRedisCheckpointer":
@@ -54,26 +49,6 @@ class AsyncRedisCheckpointer:
         except TypeError as exc:
             raise unknown_option(exc, OWN_OPTIONS) from None
         return cls.on(AsyncEngine.open(client, opts, owned=True, resolve=resolve))
-
-    def with_ttl(self, ttl_seconds: Optional[float]) -> "AsyncRedisCheckpointer":
-        """A checkpointer like this one with another TTL, sharing client, pool and scripts."""
-        return type(self).on(self.engine.with_ttl(ttl_seconds))
-
-    @property
-    def client(self) -> Any:
-        return self.engine.client
-
-    @property
-    def key_prefix(self) -> str:
-        return self.engine.options.key_prefix
-
-    @property
-    def ttl_seconds(self) -> Optional[float]:
-        return self.engine.options.ttl_seconds
-
-    def keys(self, thread_id: str) -> _keys.ThreadKeys:
-        """The Redis keys of a thread that every save touches."""
-        return self.engine.thread_keys(thread_id)
 
     async def save(
         self,
@@ -122,25 +97,26 @@ class AsyncRedisCheckpointer:
         compare-and-set, loading and stepping again on a conflict. ``step`` may be a
         plain function or a coroutine function."""
         check_advance(step, max_conflicts)
-        if checkpoint_id is not None:
-            done = await self.load(thread_id, checkpoint_id)
-            if done is not None:  # a retry of a step that was saved: do not recompute it
-                return await self.save(thread_id, done.state, checkpoint_id=checkpoint_id)
-        conflict: Optional[ConflictError] = None
-        for _ in range(max_conflicts):
-            current = await self.load(thread_id)
-            state = step(current.state if current is not None else None)
-            if inspect.isawaitable(state):
-                state = await state
-            try:
-                return await self.save(
-                    thread_id, state, metadata=metadata, checkpoint_id=checkpoint_id,
-                    expected_id=current.id if current is not None else None,
-                )
-            except ConflictError as exc:
-                conflict = exc
-        assert conflict is not None
-        raise conflict
+        plan = advance_plan(checkpoint_id, metadata, max_conflicts)
+        try:
+            kind, arg = next(plan)
+            while True:
+                out: Any
+                try:
+                    if kind == "load":
+                        out = await self.load(thread_id, arg)
+                    elif kind == "step":
+                        out = step(arg)
+                        if inspect.isawaitable(out):
+                            out = await out
+                    else:
+                        out = await self.save(thread_id, **arg)
+                except ConflictError as exc:
+                    kind, arg = plan.throw(exc)
+                else:
+                    kind, arg = plan.send(out)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
         """Disconnect the client if this checkpointer created it (``from_url``)."""
@@ -154,10 +130,6 @@ class AsyncRedisCheckpointer:
     async def __aexit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
                         tb: Optional[TracebackType]) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return (f"AsyncRedisCheckpointer({describe(self.client)}, key_prefix={self.key_prefix!r}, "
-                f"ttl_seconds={self.ttl_seconds!r})")
 
 
 def _options(options: Any) -> Any:

@@ -5,7 +5,7 @@ import abc
 import datetime
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, Generator, List, Mapping, Optional, Tuple, Type, TypeVar
 
 from .errors import ConflictError
 
@@ -97,23 +97,24 @@ class Checkpointer(abc.ABC):
         ``max_conflicts`` conflicts in a row.
         """
         check_advance(step, max_conflicts)
-        if checkpoint_id is not None:
-            done = self.load(thread_id, checkpoint_id)
-            if done is not None:  # a retry of a step that was saved: do not recompute it
-                return self.save(thread_id, done.state, checkpoint_id=checkpoint_id)
-        conflict: Optional[ConflictError] = None
-        for _ in range(max_conflicts):
-            current = self.load(thread_id)
-            state = step(current.state if current is not None else None)
-            try:
-                return self.save(
-                    thread_id, state, metadata=metadata, checkpoint_id=checkpoint_id,
-                    expected_id=current.id if current is not None else None,
-                )
-            except ConflictError as exc:
-                conflict = exc
-        assert conflict is not None
-        raise conflict
+        plan = advance_plan(checkpoint_id, metadata, max_conflicts)
+        try:
+            kind, arg = next(plan)
+            while True:
+                out: Any
+                try:
+                    if kind == "load":
+                        out = self.load(thread_id, arg)
+                    elif kind == "step":
+                        out = step(arg)
+                    else:
+                        out = self.save(thread_id, **arg)
+                except ConflictError as exc:
+                    kind, arg = plan.throw(exc)
+                else:
+                    kind, arg = plan.send(out)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Release resources the checkpointer owns."""
@@ -136,3 +137,30 @@ def check_advance(step: Any, max_conflicts: Any) -> None:
         raise TypeError(f"step must be callable, not {type(step).__name__}")
     if not isinstance(max_conflicts, int) or isinstance(max_conflicts, bool) or max_conflicts < 1:
         raise ValueError(f"max_conflicts must be an int >= 1, got {max_conflicts!r}")
+
+
+def advance_plan(checkpoint_id: Optional[str], metadata: Optional[Mapping[str, Any]],
+                 max_conflicts: int) -> Generator[Tuple[str, Any], Any, CheckpointMetadata]:
+    """``advance``'s loop, written once for the blocking and the asyncio checkpointer.
+
+    It yields what to do next and is sent the result: ``("load", checkpoint_id or
+    None)``, ``("step", state)`` and ``("save", keywords)``; a save's
+    :class:`ConflictError` is thrown back in. It returns the saved metadata.
+    """
+    if checkpoint_id is not None:
+        done = yield "load", checkpoint_id
+        if done is not None:  # a retry of a step that was saved: do not recompute it
+            return (yield "save", {"state": done.state, "checkpoint_id": checkpoint_id})  # type: ignore[no-any-return]
+    conflict: Optional[ConflictError] = None
+    for _ in range(max_conflicts):
+        current = yield "load", None
+        state = yield "step", current.state if current is not None else None
+        try:
+            return (yield "save", {  # type: ignore[no-any-return]
+                "state": state, "metadata": metadata, "checkpoint_id": checkpoint_id,
+                "expected_id": current.id if current is not None else None,
+            })
+        except ConflictError as exc:
+            conflict = exc
+    assert conflict is not None
+    raise conflict

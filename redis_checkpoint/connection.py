@@ -57,21 +57,11 @@ def connect(
     ``True``/``False`` force the choice. A ``redis+sentinel://`` URL gives a
     ``redis.Redis`` that follows the primary Sentinel names.
     """
-    if not isinstance(url, str) or not url:
-        raise ValueError("url must be a non-empty redis://, rediss://, unix:// or redis+sentinel:// URL")
-    if cluster not in (None, True, False):
-        raise TypeError("cluster must be None, True or False")
-    kwargs: Dict[str, Any] = dict(
-        max_connections=max_connections,
-        timeout=pool_timeout,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=socket_connect_timeout,
-        retry=Retry(NoBackoff(), 0),
-    )
-    kwargs.update(connection_kwargs)
-    if url.split("://", 1)[0] in SENTINEL_SCHEMES:
-        if cluster:
-            raise ValueError("cluster=True cannot be used with a redis+sentinel:// URL")
+    kwargs = pool_options(url, cluster, dict(
+        max_connections=max_connections, timeout=pool_timeout, socket_timeout=socket_timeout,
+        socket_connect_timeout=socket_connect_timeout, retry=Retry(NoBackoff(), 0),
+    ), connection_kwargs)
+    if is_sentinel(url, cluster):
         return sentinel_client(url, kwargs, sentinel_kwargs)
     pool = redis.BlockingConnectionPool.from_url(url, **kwargs)
     check_options(pool)
@@ -88,6 +78,26 @@ def connect(
     return redis.RedisCluster.from_url(
         url, connection_pool_class=redis.BlockingConnectionPool, **kwargs
     )
+
+
+def pool_options(url: str, cluster: Optional[bool], defaults: Dict[str, Any],
+                 given: Dict[str, Any]) -> Dict[str, Any]:
+    """``url`` and ``cluster`` checked, and the pool's options: the ``given`` ones over
+    the ``defaults`` (whose ``retry`` makes no attempt at the connection level)."""
+    if not isinstance(url, str) or not url:
+        raise ValueError("url must be a non-empty redis://, rediss://, unix:// or redis+sentinel:// URL")
+    if cluster not in (None, True, False):
+        raise TypeError("cluster must be None, True or False")
+    return {**defaults, **given}
+
+
+def is_sentinel(url: str, cluster: Optional[bool]) -> bool:
+    """Whether ``url`` names a Sentinel-managed primary (which cannot be a cluster)."""
+    if url.split("://", 1)[0] not in SENTINEL_SCHEMES:
+        return False
+    if cluster:
+        raise ValueError("cluster=True cannot be used with a redis+sentinel:// URL")
+    return True
 
 
 def parse_sentinel_url(url: str) -> Tuple[List[Tuple[str, int]], str, Dict[str, Any]]:

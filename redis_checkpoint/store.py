@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Dict, Iterator, List, Mapping, Optional
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Type, TypeVar
 
 import redis
 from redis.retry import Retry
@@ -20,7 +20,49 @@ from .retries import DEFAULT_BUDGET
 _DEFERRED: Any = object()  # from_url: the options first, the client once connected
 
 
-class RedisCheckpointer(Checkpointer):
+class EngineShell:
+    """What ``RedisCheckpointer`` and ``AsyncRedisCheckpointer`` share: an engine, and
+    the properties and copies read from it."""
+
+    engine: Any
+    options: Options
+
+    @classmethod
+    def on(cls: Type[_S], engine: Any) -> _S:
+        """A checkpointer on an existing engine (its client, scripts and options)."""
+        cp = cls.__new__(cls)
+        cp.options, cp.engine = engine.options, engine
+        return cp
+
+    def with_ttl(self: _S, ttl_seconds: Optional[float]) -> _S:
+        """A checkpointer like this one with another TTL, sharing client, pool and scripts."""
+        return type(self).on(self.engine.with_ttl(ttl_seconds))
+
+    @property
+    def client(self) -> Any:
+        return self.engine.client
+
+    @property
+    def key_prefix(self) -> str:
+        return self.engine.options.key_prefix  # type: ignore[no-any-return]
+
+    @property
+    def ttl_seconds(self) -> Optional[float]:
+        return self.engine.options.ttl_seconds  # type: ignore[no-any-return]
+
+    def keys(self, thread_id: str) -> _keys.ThreadKeys:
+        """The Redis keys of a thread that every save touches (see ``docs/design.md``)."""
+        return self.engine.thread_keys(thread_id)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({describe(self.client)}, key_prefix={self.key_prefix!r}, "
+                f"ttl_seconds={self.ttl_seconds!r})")
+
+
+_S = TypeVar("_S", bound=EngineShell)
+
+
+class RedisCheckpointer(EngineShell, Checkpointer):
     """Versioned per-thread checkpoints in Redis, one atomic transaction per save.
 
     One instance is meant to be shared by every thread of a process. Build it
@@ -28,6 +70,8 @@ class RedisCheckpointer(Checkpointer):
     client it was given) or with :meth:`from_url` (it owns and closes that client).
     Every keyword is checked here (``TypeError``/``ValueError`` naming it).
     """
+
+    engine: Engine
 
     def __init__(
         self,
@@ -65,13 +109,6 @@ class RedisCheckpointer(Checkpointer):
         return cls(_DEFERRED, **options).options
 
     @classmethod
-    def on(cls, engine: Engine) -> "RedisCheckpointer":
-        """A checkpointer on an existing engine (its client, scripts and options)."""
-        cp = cls.__new__(cls)
-        cp.options, cp.engine = engine.options, engine
-        return cp
-
-    @classmethod
     def from_url(cls, url: str, **options: Any) -> "RedisCheckpointer":
         """Connect to ``url`` on a bounded blocking pool (see ``connection.connect``).
 
@@ -95,26 +132,6 @@ class RedisCheckpointer(Checkpointer):
         except BaseException:
             client.close()
             raise
-
-    def with_ttl(self, ttl_seconds: Optional[float]) -> "RedisCheckpointer":
-        """A checkpointer like this one with another TTL, sharing client, pool and scripts."""
-        return type(self).on(self.engine.with_ttl(ttl_seconds))
-
-    @property
-    def client(self) -> Any:
-        return self.engine.client
-
-    @property
-    def key_prefix(self) -> str:
-        return self.engine.options.key_prefix
-
-    @property
-    def ttl_seconds(self) -> Optional[float]:
-        return self.engine.options.ttl_seconds
-
-    def keys(self, thread_id: str) -> _keys.ThreadKeys:
-        """The Redis keys of a thread that every save touches (see ``docs/design.md``)."""
-        return self.engine.thread_keys(thread_id)
 
     # -- writes ------------------------------------------------------------
 
@@ -182,12 +199,6 @@ class RedisCheckpointer(Checkpointer):
         it created it (``from_url``). A later call opens a new connection, as redis-py's
         clients do."""
         self.engine.close()
-
-    def __repr__(self) -> str:
-        return (
-            f"RedisCheckpointer({describe(self.client)}, key_prefix={self.key_prefix!r}, "
-            f"ttl_seconds={self.ttl_seconds!r})"
-        )
 
 
 #: ``RedisCheckpointer``'s keywords; ``from_url`` passes every other one to the pool.

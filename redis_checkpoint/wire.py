@@ -15,13 +15,14 @@ connection is always read to the end).
   every command passes through redis-py's command layer (``execute_command``),
   where its own instrumentation sees it.
 
-Their asyncio twins (:class:`AsyncBorrowed`, :class:`AsyncNode`,
+Their asyncio twins (:class:`AsyncHeld`, :class:`AsyncBorrowed`, :class:`AsyncNode`,
 :class:`AsyncGeneric`) do the same on ``redis.asyncio`` connections. A task
 cancelled between the write and the last reply closes its connection before the
 pool gets it back, so no later call reads another call's reply.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -221,6 +222,75 @@ async def aexchange(conn: Any, commands: Sequence[Command]) -> List[Any]:
     except BaseException:
         await conn.disconnect(nowait=True)
         raise
+
+
+class AsyncHeld:
+    """:class:`Held` and :class:`Direct` for a ``redis.asyncio`` pool: packed commands on a
+    connection kept between calls, taken with no wait on the pool when it is free.
+
+    At most one idle connection is kept, and none while one of our calls waits on the
+    pool; a connection kept on another event loop than the caller's goes back to the
+    pool (an asyncio connection belongs to the loop it was opened on).
+    """
+
+    __slots__ = ("pool", "kept", "waiting", "__weakref__")
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.kept: Optional[Tuple[Any, Any, float]] = None
+        self.waiting = 0
+
+    async def send(self, commands: Sequence[Command]) -> List[Any]:
+        loop = asyncio.get_running_loop()
+        kept, self.kept = self.kept, None
+        if kept is not None and kept[1] is loop:
+            conn = kept[0]
+            if time.monotonic() - kept[2] > IDLE_CHECK and conn.is_connected:
+                await _drop_if_stale(conn)
+        else:
+            if kept is not None:
+                await self.pool.release(kept[0])
+            self.waiting += 1
+            try:
+                conn = await self.pool.get_connection()
+            finally:
+                self.waiting -= 1
+        try:
+            return await aexchange(conn, commands)
+        finally:
+            if self.kept is None and not self.waiting:
+                self.kept = (conn, loop, time.monotonic())
+            else:
+                await self.pool.release(conn)
+
+    async def release(self) -> None:
+        """Hand the kept connection back to the pool."""
+        kept, self.kept = self.kept, None
+        if kept is not None:
+            await self.pool.release(kept[0])
+
+
+async def _drop_if_stale(conn: Any) -> None:
+    """Disconnect a connection the server closed meanwhile, or that holds a stray reply."""
+    unread = getattr(conn, "can_read", None) or conn.can_read_destructive  # redis-py 7 has the latter
+    try:
+        stale = await unread()
+    except Exception:
+        stale = True
+    if stale:
+        await conn.disconnect(nowait=True)
+
+
+_aheld: "weakref.WeakKeyDictionary[Any, AsyncHeld]" = weakref.WeakKeyDictionary()
+
+
+def aheld_for(pool: Any) -> AsyncHeld:
+    """The :class:`AsyncHeld` of ``pool``: one per pool, whatever number of checkpointers
+    share it (no lock: asyncio pools are used from their loop's thread)."""
+    found = _aheld.get(pool)
+    if found is None:
+        found = _aheld[pool] = AsyncHeld(pool)
+    return found
 
 
 class AsyncBorrowed:

@@ -5,7 +5,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Tuple
 
 import fakeredis
 import pytest
@@ -15,7 +15,7 @@ import redis.asyncio
 from redis_checkpoint import AsyncRedisCheckpointer, RedisCheckpointer
 
 from .blocking import Blocking
-from redis_checkpoint.testing import RedisClusterServers, RedisServer, docker_answers, valkey_binary
+from redis_checkpoint.testing import RedisClusterServers, RedisServer, docker_answers, valkey_binary, wait_replica_up
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -70,6 +70,15 @@ def fault_server(request: pytest.FixtureRequest) -> Iterator[RedisServer]:
     binary = request.getfixturevalue("valkey_bin") if request.param == "valkey" else None
     with RedisServer(binary=binary) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def replicated() -> Iterator[Tuple[RedisServer, RedisServer]]:
+    """A primary and its replica, replicating before the first test uses them."""
+    with RedisServer("--repl-diskless-sync-delay", "0") as primary, \
+            RedisServer("--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", str(primary.port)) as replica:
+        wait_replica_up(replica)
+        yield primary, replica
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from typing import Any, Iterator, Tuple
+from typing import Any, Tuple
 
 import fakeredis
 import pytest
@@ -15,7 +15,7 @@ import redis.asyncio
 
 from redis_checkpoint import AsyncRedisCheckpointer, ConflictError, RedisCheckpointer, ReplicationError, StorageError
 from redis_checkpoint.langgraph import AsyncRedisSaver, RedisSaver
-from redis_checkpoint.testing import RedisClusterServers, RedisSentinelServers, RedisServer, free_port, wait_replica_up
+from redis_checkpoint.testing import RedisClusterServers, RedisSentinelServers, RedisServer, free_port
 
 from .test_langgraph import capture, run_conformance
 
@@ -170,14 +170,6 @@ def test_cluster_url_is_detected_and_spread(cluster_servers: RedisClusterServers
     run(go())
 
 
-@pytest.fixture(scope="module")
-def replicated() -> Iterator[Tuple[RedisServer, RedisServer]]:
-    with RedisServer("--repl-diskless-sync-delay", "0") as primary, \
-            RedisServer("--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", str(primary.port)) as replica:
-        wait_replica_up(replica)
-        yield primary, replica
-
-
 @pytest.mark.redis
 def test_min_replicas_waits_and_raises_as_the_blocking_class(
     replicated: Tuple[RedisServer, RedisServer], prefix: str
@@ -301,3 +293,22 @@ def test_async_saver_takes_the_incumbents_calls(redis_url: str, prefix: str) -> 
     # the blocking saver reads what the async one wrote
     with RedisSaver.from_url(redis_url, key_prefix=prefix) as saver:
         assert saver.get_tuple({"configurable": {"thread_id": "t"}}) is not None
+
+
+@pytest.mark.redis
+@pytest.mark.slow
+def test_the_asgi_example_counts_every_concurrent_request(redis_url: str) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    bin_dir = os.path.dirname(sys.executable)
+    env = dict(os.environ, REDIS_URL=redis_url, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""))
+    done = subprocess.run([sys.executable, "-m", "examples", "asgi"], capture_output=True, text=True,
+                          timeout=300, cwd=root, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    counts = [int(n) for n in re.findall(r"thread-\d: \{'count': (\d+)\}", done.stdout)]
+    assert len(counts) == 3 and sum(counts) == 128, done.stdout  # no update lost under concurrency
+    assert "served by 2 processes" in done.stdout, done.stdout

@@ -1,25 +1,17 @@
 """min_replicas: a save waits for replicas on its own connection, and says when they lag."""
 from __future__ import annotations
 
-from typing import Iterator, Tuple
+from typing import Tuple
 
 import pytest
 import redis
 
 from redis_checkpoint import RedisCheckpointer, ReplicationError
-from redis_checkpoint.testing import RedisClusterServers, RedisServer, wait_replica_up
+from redis_checkpoint.testing import RedisClusterServers, RedisServer
 
 from .clients import sleeping
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture(scope="module")
-def replicated() -> Iterator[Tuple[RedisServer, RedisServer]]:
-    with RedisServer("--repl-diskless-sync-delay", "0") as primary, \
-            RedisServer("--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", str(primary.port)) as replica:
-        wait_replica_up(replica)
-        yield primary, replica
 
 
 def test_min_replicas_confirms_and_the_replica_has_the_save(

@@ -573,9 +573,10 @@ def test_from_conn_string_with_async_with_and_bad_arguments() -> None:
     from redis_checkpoint.langgraph import AsyncRedisSaver  # the name langgraph-checkpoint-redis uses
 
     async def go() -> Any:
-        async with AsyncRedisSaver.from_conn_string(redis_client=fakeredis.FakeRedis(), key_prefix="x") as saver:
-            await saver.asetup()
-            put_steps(saver, "t", {"n": 1}, steps=3)
+        async with AsyncRedisSaver.from_conn_string(redis_client=fakeredis.FakeAsyncRedis(), key_prefix="x") as saver:
+            await saver.setup()  # awaited, as that package documents it
+            await saver.aget_tuple({"configurable": {"thread_id": "t"}})  # the saver's loop is this one
+            await asyncio.to_thread(put_steps, saver, "t", {"n": 1}, steps=3)  # blocking calls, from a thread
             return await saver.aget_tuple({"configurable": {"thread_id": "t"}})
 
     found = asyncio.run(go())
@@ -628,7 +629,7 @@ def test_int_and_uuid_thread_ids_are_taken_as_other_savers_take_them() -> None:
 def test_code_written_for_langgraph_checkpoint_redis_runs_with_the_import_changed(redis_url: str,
                                                                                   prefix: str) -> None:
     """Its prune(keep_last=), its key prefix keyword, and its ShallowRedisSaver."""
-    from redis_checkpoint.langgraph import AsyncShallowRedisSaver, ShallowRedisSaver
+    from redis_checkpoint.langgraph import AsyncRedisSaver, AsyncShallowRedisSaver, ShallowRedisSaver
 
     saver = RedisSaver(redis_url=redis_url, checkpoint_prefix=prefix, checkpoint_write_prefix=prefix + "_write")
     assert saver.engine.options.key_prefix == prefix
@@ -648,4 +649,5 @@ def test_code_written_for_langgraph_checkpoint_redis_runs_with_the_import_change
         put_steps(shallow, "t", {"n": 1}, steps=3)
         assert len(list(shallow.list({"configurable": {"thread_id": "t"}}))) == 1
         shallow.close()
-    assert AsyncShallowRedisSaver is ShallowRedisSaver
+    assert issubclass(AsyncShallowRedisSaver, AsyncRedisSaver)
+    assert AsyncShallowRedisSaver(redis_url=redis_url, key_prefix=prefix + "s").keep == 1
