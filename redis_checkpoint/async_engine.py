@@ -84,7 +84,7 @@ class AsyncLink:
                 elif isinstance(pool, SentinelConnectionPool):  # it checks the primary on each checkout
                     found = AsyncBorrowed(pool)
                 else:
-                    found = aheld_for(pool)
+                    found = aheld_for(pool, self.owned)
                 self.senders[None] = found
             return found, None
         node = self.client.nodes_manager.get_node_from_slot(self.client.keyslot(key))

@@ -225,31 +225,36 @@ async def aexchange(conn: Any, commands: Sequence[Command]) -> List[Any]:
 
 
 class AsyncHeld:
-    """:class:`Held` and :class:`Direct` for a ``redis.asyncio`` pool: packed commands on a
-    connection kept between calls, taken with no wait on the pool when it is free.
+    """:class:`Held` and :class:`Direct` for a ``redis.asyncio`` pool: packed commands on
+    connections kept between calls, taken with no wait on the pool when one is free.
 
-    At most one idle connection is kept, and none while one of our calls waits on the
-    pool; a connection kept on another event loop than the caller's goes back to the
-    pool (an asyncio connection belongs to the loop it was opened on).
+    At most ``keep`` idle connections are kept, and none while one of our calls waits on
+    the pool: one for a client the application shares (its other users find the rest in
+    the pool), all for a client the checkpointer built and owns (``from_url``), whose
+    only user it is. A connection kept on another event loop than the caller's goes
+    back to the pool (an asyncio connection belongs to the loop it was opened on).
     """
 
-    __slots__ = ("pool", "kept", "waiting", "__weakref__")
+    __slots__ = ("pool", "kept", "keep", "waiting", "__weakref__")
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, keep: int = 1) -> None:
         self.pool = pool
-        self.kept: Optional[Tuple[Any, Any, float]] = None
+        self.keep = keep
+        self.kept: List[Tuple[Any, Any, float]] = []
         self.waiting = 0
 
     async def send(self, commands: Sequence[Command]) -> List[Any]:
         loop = asyncio.get_running_loop()
-        kept, self.kept = self.kept, None
-        if kept is not None and kept[1] is loop:
-            conn = kept[0]
-            if time.monotonic() - kept[2] > IDLE_CHECK and conn.is_connected:
+        conn = None
+        while self.kept and conn is None:
+            kept, on, last = self.kept.pop()
+            if on is not loop:
+                await self.pool.release(kept)
+                continue
+            conn = kept
+            if time.monotonic() - last > IDLE_CHECK and conn.is_connected:
                 await _drop_if_stale(conn)
-        else:
-            if kept is not None:
-                await self.pool.release(kept[0])
+        if conn is None:
             self.waiting += 1
             try:
                 conn = await self.pool.get_connection()
@@ -258,16 +263,16 @@ class AsyncHeld:
         try:
             return await aexchange(conn, commands)
         finally:
-            if self.kept is None and not self.waiting:
-                self.kept = (conn, loop, time.monotonic())
+            if len(self.kept) < self.keep and not self.waiting:
+                self.kept.append((conn, loop, time.monotonic()))
             else:
                 await self.pool.release(conn)
 
     async def release(self) -> None:
-        """Hand the kept connection back to the pool."""
-        kept, self.kept = self.kept, None
-        if kept is not None:
-            await self.pool.release(kept[0])
+        """Hand the kept connections back to the pool."""
+        kept, self.kept = self.kept, []
+        for conn, _loop, _last in kept:
+            await self.pool.release(conn)
 
 
 async def _drop_if_stale(conn: Any) -> None:
@@ -284,12 +289,14 @@ async def _drop_if_stale(conn: Any) -> None:
 _aheld: "weakref.WeakKeyDictionary[Any, AsyncHeld]" = weakref.WeakKeyDictionary()
 
 
-def aheld_for(pool: Any) -> AsyncHeld:
+def aheld_for(pool: Any, owned: bool = False) -> AsyncHeld:
     """The :class:`AsyncHeld` of ``pool``: one per pool, whatever number of checkpointers
-    share it (no lock: asyncio pools are used from their loop's thread)."""
+    share it (no lock: asyncio pools are used from their loop's thread). ``owned``: the
+    checkpointer built the pool, and may keep every connection it opens idle."""
     found = _aheld.get(pool)
     if found is None:
-        found = _aheld[pool] = AsyncHeld(pool)
+        keep = getattr(pool, "max_connections", 1) if owned else 1
+        found = _aheld[pool] = AsyncHeld(pool, max(1, min(int(keep), 1 << 16)))
     return found
 
 
