@@ -8,7 +8,10 @@ import ipaddress
 import os
 import uuid
 
+from fuzz_types import TYPES, Color, Model, Pair, Point
+
 from redis_checkpoint.codec import Codec
+from redis_checkpoint.types import Registry
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 
@@ -22,13 +25,16 @@ SEEDS = {
         "set": {1, 2}, "bytes": b"\x00\xff", "big": 2**100, "neg": -(2**70),
     },
     "text": {"messages": [{"role": "user", "content": "refund order 7 " * 200}]},
+    "registered": {"p": Point(1, Pair(Color.RED, [Color.BLUE])), "m": Model(name="n", tags=[Point(2.5)])},
 }
 
 
 def main() -> None:
     os.makedirs(HERE, exist_ok=True)
     for name, value in SEEDS.items():
-        for label, codec in (("raw", Codec(compression=None)), ("snappy", Codec(compression_threshold=0))):
+        registry = Registry(TYPES)
+        for label, codec in (("raw", Codec(compression=None, types=registry)),
+                             ("snappy", Codec(compression_threshold=0, types=registry))):
             with open(os.path.join(HERE, f"{name}-{label}"), "wb") as fh:
                 fh.write(codec.encode(value))
 

@@ -11,8 +11,10 @@ from .errors import (
     ReplicationError,
     SerializationError,
     StateTooLargeError,
+    StateVersionError,
     StorageError,
 )
+from .types import StateType, UnknownTypeError
 from .async_store import AsyncRedisCheckpointer
 from .store import RedisCheckpointer
 
@@ -33,5 +35,8 @@ __all__ = [
     "ReplicationError",
     "SerializationError",
     "StateTooLargeError",
+    "StateType",
+    "StateVersionError",
     "StorageError",
+    "UnknownTypeError",
 ]

@@ -22,7 +22,8 @@ class CheckpointMetadata:
 
     ``parent_id`` is the thread's current checkpoint at commit time (``None``
     for the first one); ``created_at`` is the Redis server's clock at commit,
-    in UTC; ``size`` is the number of bytes the framed state takes in Redis.
+    in UTC; ``size`` is the number of bytes the framed state takes in Redis;
+    ``version`` is the ``state_version`` it was saved with (0: none).
     """
 
     id: str
@@ -31,11 +32,13 @@ class CheckpointMetadata:
     created_at: datetime.datetime
     metadata: Dict[str, Any] = field(default_factory=dict)
     size: int = 0
+    version: int = 0
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """One saved version of a thread's state."""
+    """One saved version of a thread's state. ``version`` is the ``state_version`` it
+    was saved with; ``state`` has been upgraded to the checkpointer's own."""
 
     id: str
     thread_id: str
@@ -43,6 +46,7 @@ class Checkpoint:
     created_at: datetime.datetime
     metadata: Dict[str, Any]
     state: Any
+    version: int = 0
 
 
 class Checkpointer(abc.ABC):

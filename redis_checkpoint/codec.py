@@ -13,12 +13,15 @@ reads compressed blobs and the reverse; switching needs no migration.
 Decoding treats the bytes as untrusted (see ``docs/design.md``): the declared
 snappy length is checked against ``max_state_size`` before anything is
 allocated, CBOR is decoded without indefinite-length items or duplicate keys,
-with a depth limit, and only the tags in :data:`ALLOWED_TAGS` are decoded.
+with a depth limit, and only the tags in :data:`ALLOWED_TAGS` are decoded, plus
+``types.TYPE_TAG``: a value of a class registered with ``types=`` (``types.py``),
+built only from the registered classes, from content decoded under the same limits.
 A body over :data:`LOOSE_MAX` bytes is also decoded under :data:`STRICT_LIMITS`,
 and ``encode`` checks such a body against them, so whatever saves also loads.
 """
 from __future__ import annotations
 
+import dataclasses
 import email.message
 import re
 import reprlib
@@ -29,6 +32,7 @@ import cramjam
 import snappy
 
 from .errors import CorruptCheckpointError, SerializationError, StateTooLargeError, check_int
+from .types import TYPE_TAG, Registry, UnknownTypeError
 
 MAGIC = 0x52
 VERSION = 1
@@ -76,7 +80,10 @@ def _suspect(body: bytes) -> bool:
 
 
 def _refuse_type(encoder: Any, value: Any) -> None:
-    raise TypeError(f"cannot store {type(value).__name__}; supported: {_SUPPORTED}")
+    cls = type(value)
+    raise TypeError(f"cannot store {cls.__name__} ({cls.__module__}.{cls.__qualname__}): register the class "
+                    f"with types=[...] (dataclasses, Enums, NamedTuples, pydantic models); supported as they "
+                    f"are: {_SUPPORTED}")
 
 
 def _refuse_tag(value: Any, immutable: bool) -> Any:
@@ -137,7 +144,8 @@ class Codec:
     every body (metadata, and blobs whose shape this package decides).
     """
 
-    __slots__ = ("compression", "compression_threshold", "max_state_size", "loose_max")
+    __slots__ = ("compression", "compression_threshold", "max_state_size", "loose_max", "types",
+                 "_encoders", "_strict_encoders", "_limits", "_strict_limits")
 
     def __init__(
         self,
@@ -145,6 +153,7 @@ class Codec:
         compression_threshold: int = 1024,
         max_state_size: int = DEFAULT_MAX_STATE_SIZE,
         loose_max: int = LOOSE_MAX,
+        types: Optional[Registry] = None,
     ) -> None:
         if compression not in ("snappy", None):
             raise ValueError(f"compression must be 'snappy' or None, not {compression!r}")
@@ -155,33 +164,45 @@ class Codec:
         self.compression_threshold = compression_threshold
         self.max_state_size = max_state_size
         self.loose_max = loose_max
+        self.types = types
+        registry = types if types is not None else Registry()
+        self._encoders = registry.encoders() or None
+        self._strict_encoders = {**_STRICT_ENCODERS, **registry.encoders()}
+        # TYPE_TAG is always decoded: without registered types it names the type it holds
+        tagged = {TYPE_TAG: registry.decode}
+        self._limits = dict(DECODER_LIMITS, semantic_decoders={**DECODER_LIMITS["semantic_decoders"], **tagged})
+        self._strict_limits = dict(STRICT_LIMITS, semantic_decoders={**STRICT_LIMITS["semantic_decoders"], **tagged})
 
     def strict(self) -> "Codec":
         """This codec with :data:`STRICT_LIMITS` for bodies of every size."""
-        return Codec(self.compression, self.compression_threshold, self.max_state_size, loose_max=0)
+        return Codec(self.compression, self.compression_threshold, self.max_state_size, loose_max=0,
+                     types=self.types)
 
     def encode(self, value: Any, what: str = "state") -> bytes:
         """CBOR-encode ``value`` and frame it. Raises :class:`SerializationError`."""
         try:
-            body = cbor2.dumps(value, default=_refuse_type)
+            if self._encoders is None:
+                body = cbor2.dumps(value, default=_refuse_type)
+            else:
+                body = cbor2.dumps(value, encoders=self._encoders, default=_refuse_type)
             if _suspect(body):
-                body = cbor2.dumps(value, encoders=_STRICT_ENCODERS, default=_refuse_type)
+                body = cbor2.dumps(value, encoders=self._strict_encoders, default=_refuse_type)
         except Exception as exc:  # cbor2 raises CBOREncodeError, TypeError, ValueError...
-            raise SerializationError(f"{locate(value, what)}: {_reason(exc)}") from exc
+            raise SerializationError(f"{locate(value, what, self._strict_encoders)}: {_reason(exc)}") from exc
         if len(body) > self.max_state_size:
             raise StateTooLargeError(len(body), self.max_state_size, what=what)
         # It must load under the rules decode() will apply: decode it once when it might not.
         limits: Optional[Dict[str, Any]] = None
         if len(body) > self.loose_max:
             where = f" ({len(body)} bytes of CBOR, over {self.loose_max})" if self.loose_max else ""
-            limits, rules = STRICT_LIMITS, (
+            limits, rules = self._strict_limits, (
                 f"{where}: dict keys and set members must be str or bytes, integers "
                 f"at most {MAX_BIGNUM_BYTES * 8} bits, nesting at most {MAX_DEPTH} deep")
         elif len(body) > MAX_DEPTH and len(body.translate(None, _NOT_NESTING)) > MAX_DEPTH:
             # Every array, map and tag opens with one byte in 0x80-0xDF, so a body with
             # at most MAX_DEPTH such bytes cannot nest too deep for decode(), and counting
             # them is far cheaper than decoding.
-            limits, rules = DECODER_LIMITS, (
+            limits, rules = self._limits, (
                 f" nests lists, dicts and sets more than {MAX_DEPTH} deep, which loading refuses")
         if limits is not None:
             try:
@@ -193,6 +214,15 @@ class Codec:
             if len(packed) < len(body):
                 return _HEADERS[SNAPPY] + packed
         return _HEADERS[RAW] + body
+
+    def dump(self, value: Any, fp: Any) -> None:
+        """Write ``value`` as CBOR to ``fp`` (no frame), registered types included."""
+        cbor2.dump(value, fp, encoders=self._strict_encoders, default=_refuse_type)
+
+    def decoder_limits(self, extra_depth: int = 0) -> Dict[str, Any]:
+        """cbor2 decoder keywords with this codec's rules (registered types included),
+        ``extra_depth`` more levels for what wraps a state (an export's entries)."""
+        return dict(self._limits, max_depth=MAX_DEPTH + extra_depth)
 
     def body_size(self, blob: bytes) -> int:
         """Bytes of CBOR a frame holds, read from the frame without decompressing.
@@ -221,12 +251,15 @@ class Codec:
             raise StateTooLargeError(size, self.max_state_size, operation="load")
         try:
             body = snappy.decompress(blob[2:]) if compressed else blob[2:]
-            return cbor2.loads(body, **(DECODER_LIMITS if len(body) <= self.loose_max else STRICT_LIMITS))
+            return cbor2.loads(body, **(self._limits if len(body) <= self.loose_max else self._strict_limits))
         except Exception as exc:  # any decoder failure is corruption, never a crash
+            unknown = exc if isinstance(exc, UnknownTypeError) else exc.__cause__
+            if isinstance(unknown, UnknownTypeError):  # not corrupt: a class this code did not register
+                raise unknown from None
             raise CorruptCheckpointError(f"cannot decode: {type(exc).__name__}: {_reason(exc)}") from exc
 
 
-def locate(value: Any, name: str) -> str:
+def locate(value: Any, name: str, encoders: Optional[Dict[type, Any]] = None) -> str:
     """Where in ``value`` (called ``name``) the first part that cannot be encoded is, as
     Python would index it: ``state['a'][1]['b']``. Used only once encoding has failed,
     so trying each part on its own costs nothing on the way that works."""
@@ -239,11 +272,15 @@ def locate(value: Any, name: str) -> str:
             parts = [(f"[{i}]", v) for i, v in enumerate(value)]
         elif isinstance(value, (set, frozenset)):
             parts = [(" (a member)", v) for v in value]
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            parts = [(f".{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value)]
+        elif hasattr(type(value), "model_fields"):  # a pydantic model
+            parts = [(f".{n}", getattr(value, n)) for n in type(value).model_fields]
         else:
             return path
         for step, part in parts:
             try:
-                cbor2.dumps(part, encoders=_STRICT_ENCODERS, default=_refuse_type)
+                cbor2.dumps(part, encoders=encoders or _STRICT_ENCODERS, default=_refuse_type)
             except Exception:
                 path, value = path + step, part
                 break

@@ -16,12 +16,14 @@ from .errors import (
     CorruptCheckpointError,
     SerializationError,
     StateTooLargeError,
+    StateVersionError,
     check_int,
 )
 from .ids import new_id, validate_id
 from .records import decode_id, decode_metadata, describe, encode_metadata, metadata_of, parse_record
 from .segments import follow_up, sealed_state, unlink_thread
 from .steps import Call, Steps, command, evalsha, run
+from .types import UnknownTypeError
 
 PAGE = 1000  # list() reads long histories in pages of this many entries
 #: States up to this many bytes go to save.lua as an argument; larger ones are written by
@@ -31,7 +33,7 @@ INLINE_MAX = 8192
 
 def save(
     engine: Engine, thread_id: str, state: Any, metadata: Optional[Mapping[str, Any]], expected_id: Any,
-    checkpoint_id: Optional[str],
+    checkpoint_id: Optional[str], version: Optional[int] = None,
 ) -> Steps[Tuple[CheckpointMetadata, bool]]:
     """``RedisCheckpointer.save``, and whether this call wrote the checkpoint: ``False``
     when the id was already stored, a re-sent attempt finding the first one's write included.
@@ -39,11 +41,14 @@ def save(
     The state goes to the active segment under a field of this call's own, and
     ``save.lua`` points the thread at it, or deletes it (``docs/design.md``, "A save").
     Everything is checked and encoded here, before the steps run (and anything is sent).
+    ``version``: the state version to record instead of the engine's (an import keeps each
+    checkpoint's own).
     """
     opts = engine.options
     keys = engine.thread_keys(thread_id)
     try:
-        meta, meta_blob = encode_metadata(opts.meta_codec, metadata)
+        meta, meta_blob = encode_metadata(opts.meta_codec, metadata,
+                                          opts.state_version if version is None else version)
         blob = opts.codec.encode(state)
     except (SerializationError, StateTooLargeError) as exc:
         exc.thread_id, exc.operation = thread_id, "save"
@@ -93,15 +98,24 @@ def load(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Steps[
     if found is None:
         return None
     record, blob = found
-    meta = decode_metadata(engine.options.meta_codec, record.metadata, thread_id, record.id)
+    opts = engine.options
+    meta = decode_metadata(opts.meta_codec, record.metadata, thread_id, record.id)
+    current = opts.state_version
+    if current is not None and (record.version > current or (record.version < current and opts.upgrade is None)):
+        raise StateVersionError(record.version, current, thread_id=thread_id, checkpoint_id=record.id)
     try:
-        state = engine.options.codec.decode(blob)
+        state = opts.codec.decode(blob)
     except CorruptCheckpointError as exc:
         raise CorruptCheckpointError(str(exc), thread_id=thread_id, checkpoint_id=record.id) from exc
     except StateTooLargeError as exc:
         raise StateTooLargeError(exc.size, exc.limit, thread_id=thread_id, checkpoint_id=record.id,
                                  operation="load") from None
-    return Checkpoint(record.id, thread_id, record.parent_id, record.created_at, meta, state)
+    except UnknownTypeError as exc:
+        exc.thread_id, exc.operation = thread_id, "load"
+        raise
+    if current is not None and record.version < current:
+        state = opts.upgrade(state, record.version)  # type: ignore[misc]  # the caller saves it, or not
+    return Checkpoint(record.id, thread_id, record.parent_id, record.created_at, meta, state, record.version)
 
 
 def fetch(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Steps[Optional[Tuple[Any, bytes]]]:

@@ -148,6 +148,22 @@ class StateTooLargeError(CheckpointError):
         self.checkpoint_id = checkpoint_id
 
 
+class StateVersionError(CheckpointError):
+    """A checkpoint was saved with a ``state_version`` this code cannot read: a newer one
+    (deploy the code that wrote it), or an older one with no ``upgrade`` to bring it on."""
+
+    def __init__(self, found: int, known: int, *, thread_id: Optional[str] = None,
+                 checkpoint_id: Optional[str] = None) -> None:
+        if found > known:
+            why = (f"it was saved with state version {found}, newer than this code's {known}: "
+                   "run the code that wrote it, or raise state_version once this code reads that shape")
+        else:
+            why = (f"it was saved with state version {found}, older than this code's {known}, and "
+                   "no upgrade= function was given to bring it to the current shape")
+        super().__init__(f"checkpoint {checkpoint_id!r}: {why}", thread_id=thread_id, operation="load")
+        self.found, self.known, self.checkpoint_id = found, known, checkpoint_id
+
+
 class CheckpointNotFoundError(CheckpointError, LookupError):
     """A checkpoint named by the caller (for example ``list(before=...)``) is not there."""
 

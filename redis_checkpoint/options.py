@@ -7,7 +7,7 @@ gives them and their defaults), validated: a bad value raises
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import Any, Callable, Iterable, Optional
 
 from redis.retry import Retry
 
@@ -15,6 +15,7 @@ from .codec import Codec
 from .errors import check_int, check_number
 from .keys import validate_prefix
 from .retries import RetryPolicy
+from .types import optional_registry
 
 #: Longest ``ttl_seconds`` and ``min_replicas_timeout`` (about 31,700 years). Redis
 #: reads both in milliseconds. The scripts carry the TTL as a Lua number (a double,
@@ -45,6 +46,8 @@ class Options:
     fast_path: bool
     segment_checkpoints: int
     segment_bytes: int
+    state_version: Optional[int]  # None: versions are not recorded or checked
+    upgrade: Optional[Callable[[Any, int], Any]]
 
     @classmethod
     def build(
@@ -64,6 +67,9 @@ class Options:
         fast_path: bool,
         segment_checkpoints: int,
         segment_bytes: int,
+        types: Iterable[Any] = (),
+        state_version: Optional[int] = None,
+        upgrade: Optional[Callable[[Any, int], Any]] = None,
     ) -> "Options":
         for name, value in (("refresh_ttl_on_read", refresh_ttl_on_read), ("fast_path", fast_path)):
             if not isinstance(value, bool):
@@ -72,7 +78,12 @@ class Options:
         check_int("min_replicas", min_replicas, 0)
         check_int("segment_checkpoints", segment_checkpoints, 2)
         check_int("segment_bytes", segment_bytes, 1)
-        codec = Codec(compression, compression_threshold, max_state_size)
+        check_int("state_version", state_version, 0, optional=True)
+        if upgrade is not None and not callable(upgrade):
+            raise TypeError(f"upgrade must be a function (state, from_version) -> state, not {type(upgrade).__name__}")
+        if upgrade is not None and not state_version:
+            raise ValueError("upgrade needs state_version: the version this code's states have")
+        codec = Codec(compression, compression_threshold, max_state_size, types=optional_registry(types))
         return cls(
             key_prefix=validate_prefix(key_prefix),
             ttl_ms=ttl_ms(ttl_seconds),
@@ -86,6 +97,8 @@ class Options:
             fast_path=fast_path,
             segment_checkpoints=segment_checkpoints,
             segment_bytes=segment_bytes,
+            state_version=state_version,
+            upgrade=upgrade,
         )
 
     @property

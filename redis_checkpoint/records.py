@@ -4,7 +4,9 @@
 <microseconds>\\n<parent id>\\n<framed metadata>"``: the checkpoint's id; where its
 state is (a segment number and a field in it, empty when the field is the id, or ``h``:
 only in the thread's head); its size; the commit time as Redis ``TIME`` gave it and the
-parent Redis found current; then the caller's metadata in the codec's frame (or nothing).
+parent Redis found current; then ``v<state version>\n`` when the checkpointer has a
+``state_version`` (none: version 0), and the caller's metadata in the codec's frame
+(or nothing). A frame starts with ``R``, so the two cannot be confused.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class Record(NamedTuple):
     created_at: datetime.datetime
     parent_id: Optional[str]
     metadata: bytes  # framed
+    version: int = 0
 
 
 def parse_record(rec: bytes, thread_id: str) -> Record:
@@ -39,8 +42,12 @@ def parse_record(rec: bytes, thread_id: str) -> Record:
         segment, field, size, created, parent, meta = rest.split(b"\n", 5)
         seconds, micros = created.split(b" ")  # Redis TIME: seconds, then microseconds
         created_at = _EPOCH + datetime.timedelta(seconds=int(seconds), microseconds=int(micros))
+        version = 0
+        if meta[:1] == b"v":
+            number, meta = meta[1:].split(b"\n", 1)
+            version = int(number)
         return Record(cid, None if segment == b"h" else int(segment), field or raw_id, int(size), created_at,
-                      parent.decode() if parent else None, meta)
+                      parent.decode() if parent else None, meta, version)
     except (ValueError, OverflowError) as exc:  # UnicodeDecodeError is a ValueError
         raise CorruptCheckpointError(
             f"bad record: {type(exc).__name__}: {exc}", thread_id=thread_id, checkpoint_id=cid
@@ -55,8 +62,15 @@ def decode_id(raw: bytes, thread_id: str) -> str:
         raise CorruptCheckpointError(f"checkpoint id {raw[:64]!r} is not UTF-8", thread_id=thread_id) from exc
 
 
-def encode_metadata(codec: Codec, metadata: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], bytes]:
-    """``(metadata as a dict, framed bytes)``; raises ``TypeError`` naming ``metadata``."""
+def encode_metadata(codec: Codec, metadata: Optional[Mapping[str, Any]],
+                    version: Optional[int] = None) -> Tuple[Dict[str, Any], bytes]:
+    """``(metadata as a dict, the record's bytes for it)``, the state's ``version`` in front
+    when there is one; raises ``TypeError`` naming ``metadata``."""
+    meta, framed = _encode_metadata(codec, metadata)
+    return meta, (b"v%d\n" % version + framed if version else framed)
+
+
+def _encode_metadata(codec: Codec, metadata: Optional[Mapping[str, Any]]) -> Tuple[Dict[str, Any], bytes]:
     if metadata is None:
         return {}, b""
     if not isinstance(metadata, Mapping):
@@ -92,7 +106,7 @@ def describe(codec: Codec, thread_id: str, rec: bytes, metadata: Optional[Dict[s
     r = parse_record(rec, thread_id)
     if metadata is None:
         metadata = decode_metadata(codec, r.metadata, thread_id, r.id)
-    return CheckpointMetadata(r.id, thread_id, r.parent_id, r.created_at, metadata, r.size)
+    return CheckpointMetadata(r.id, thread_id, r.parent_id, r.created_at, metadata, r.size, r.version)
 
 
 def metadata_of(codec: Codec, thread_id: str, records: Sequence[bytes]) -> List[CheckpointMetadata]:

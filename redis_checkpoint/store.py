@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Type, TypeVar
 
 import redis
 from redis.retry import Retry
@@ -91,14 +91,24 @@ class RedisCheckpointer(EngineShell, Checkpointer):
         fast_path: bool = True,
         segment_checkpoints: int = SEGMENT_CHECKPOINTS,
         segment_bytes: int = SEGMENT_BYTES,
+        types: Sequence[Any] = (),
+        state_version: Optional[int] = None,
+        upgrade: Optional[Callable[[Any, int], Any]] = None,
     ) -> None:
-        """Wrap ``client``; every option is checked here (see ``docs/`` for each one)."""
+        """Wrap ``client``; every option is checked here (see ``docs/`` for each one).
+
+        ``types``: the application's classes a state may hold (``docs/types.md``).
+        ``state_version`` and ``upgrade``: the version of this code's states, recorded with
+        each save, and ``upgrade(state, from_version)`` for older ones on load
+        (``docs/evolving.md``).
+        """
         self.options = Options.build(
             key_prefix=key_prefix, ttl_seconds=ttl_seconds, refresh_ttl_on_read=refresh_ttl_on_read,
             compression=compression, compression_threshold=compression_threshold,
             max_checkpoints=max_checkpoints, max_state_size=max_state_size, min_replicas=min_replicas,
             min_replicas_timeout=min_replicas_timeout, retry=retry, retry_budget=retry_budget,
             fast_path=fast_path, segment_checkpoints=segment_checkpoints, segment_bytes=segment_bytes,
+            types=types, state_version=state_version, upgrade=upgrade,
         )
         if client is not _DEFERRED:
             self.engine = Engine.open(client, self.options)

@@ -124,12 +124,13 @@ def _init_fields(cls: type, kind: str) -> List[str]:
     return [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
 
 
-def load_types(paths: Sequence[str], option: str = "types") -> List[type]:
-    """Classes named ``module:Name`` or ``module.Name`` (the command line, Django settings):
-    imported because the operator wrote their names, never because stored bytes did."""
+def load_types(paths: Sequence[str], option: str = "types") -> List[Any]:
+    """Classes (or functions) named ``module:Name`` or ``module.Name`` (the command line,
+    Django settings): imported because the operator wrote their names, never because
+    stored bytes did."""
     import importlib
 
-    found: List[type] = []
+    found: List[Any] = []
     for path in paths:
         module, sep, attr = path.partition(":") if ":" in path else path.rpartition(".")
         if not sep or not module or not attr:

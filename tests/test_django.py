@@ -87,6 +87,18 @@ def test_named_checkpointers_like_caches(settings: Any, redis_url: str, prefix: 
     assert get_checkpointer().key_prefix == prefix + "c"
 
 
+def test_types_and_upgrade_by_dotted_path(settings: Any, redis_url: str, prefix: str) -> None:
+    settings.REDIS_CHECKPOINT = {"URL": redis_url, "OPTIONS": {
+        "key_prefix": prefix, "types": ["tests.test_types.Status", "tests.test_types:Priority"],
+        "state_version": 3, "upgrade": "tests.test_types.upgrade"}}
+    from tests.test_types import Priority, Status
+
+    cp = get_checkpointer()
+    cp.save("t", {"status": Status.PAID, "priority": Priority.HIGH})
+    assert cp.load("t").state == {"status": Status.PAID, "priority": Priority.HIGH}  # type: ignore[union-attr]
+    assert cp.list("t")[0].version == 3
+
+
 BAD: Dict[str, Any] = {
     "not a dict": ("redis://x", "must be a dict"),
     "no url": ({"OPTIONS": {}}, "'URL'"),
@@ -95,6 +107,8 @@ BAD: Dict[str, Any] = {
     "options not a dict": ({"URL": "redis://localhost", "OPTIONS": [1]}, "OPTIONS"),
     "bad option value": ({"URL": "redis://localhost", "OPTIONS": {"ttl_seconds": -1}}, "ttl_seconds"),
     "bad entry": ({"default": "redis://localhost"}, "must be a dict with a 'URL'"),
+    "unknown type path": ({"URL": "redis://localhost", "OPTIONS": {"types": ["nowhere.Order"]}},
+                          "types: cannot find 'nowhere.Order'"),
     # nothing listens there, and cluster=False asks nothing: the keyword alone is refused
     "misspelt connection option": (
         {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"cluster": False, "socket_timout": 5}},

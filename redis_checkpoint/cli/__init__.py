@@ -19,6 +19,7 @@ from ..connection import url_from_env
 from ..codec import DEFAULT_MAX_STATE_SIZE
 from ..errors import CheckpointError, CheckpointNotFoundError, StateTooLargeError, StorageError
 from ..store import RedisCheckpointer
+from ..types import UnknownTypeError, load_types
 from . import commands, graph
 
 OK, MISSING, USAGE, FAILED = 0, 1, 2, 3
@@ -55,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--json", action="store_true",
                      help="print JSON instead of tables: every value whole; bytes as {\"base64\": ...}, "
                           "NaN and infinities as {\"float\": \"NaN\"}")
+    top.add_argument("--types", action="append", default=[], metavar="MODULE:NAME",
+                     help="a class the states hold (the application's types=), so show can decode it; "
+                          "repeat for each")
     top.add_argument("--max-state-size", type=int, default=DEFAULT_MAX_STATE_SIZE, metavar="BYTES",
                      help="largest state to read or write, as the application's max_state_size "
                           f"(default: {DEFAULT_MAX_STATE_SIZE})")
@@ -125,8 +129,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                      max_state_size=args.max_state_size) as saver:
                 result = graph.run(saver, args)
         else:
+            if args.types and os.getcwd() not in sys.path:  # --types myapp.models:Order, run from the project
+                sys.path.insert(0, os.getcwd())
             cp = RedisCheckpointer.from_url(args.url, key_prefix=args.prefix or "checkpoint", cluster=args.cluster,
-                                            retry_budget=5, max_state_size=args.max_state_size)
+                                            retry_budget=5, max_state_size=args.max_state_size,
+                                            types=load_types(args.types, "--types"))
             with cp:
                 result = getattr(commands, "cmd_" + args.command)(cp, args)
         if result is not None:
@@ -142,6 +149,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _fail(FAILED, f"Redis failed: {exc}")
     except StateTooLargeError as exc:
         return _fail(FAILED, f"{exc} (the application's max_state_size is larger? pass --max-state-size)")
+    except UnknownTypeError as exc:
+        return _fail(FAILED, f"{exc}; here, name each class with --types package.module:ClassName")
     except CheckpointError as exc:
         return _fail(FAILED, str(exc))
     except (ValueError, TypeError) as exc:

@@ -36,7 +36,7 @@ def _when(value: Optional[datetime.datetime]) -> str:
 def _meta_row(meta: Any) -> Dict[str, Any]:
     return {
         "id": meta.id, "parent_id": meta.parent_id, "created_at": meta.created_at.isoformat(),
-        "size": meta.size, "metadata": render.jsonable(meta.metadata),
+        "size": meta.size, "version": meta.version, "metadata": render.jsonable(meta.metadata),
     }
 
 
@@ -89,8 +89,8 @@ def cmd_history(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
         raise Missing(f"thread {args.thread!r} has no checkpoints")
     rows = [_meta_row(m) for m in metas]
     text = render.table(
-        ["ID", "PARENT", "CREATED (UTC)", "SIZE", "METADATA"],
-        [[m.id, m.parent_id or "-", _when(m.created_at), render.size(m.size),
+        ["ID", "PARENT", "CREATED (UTC)", "SIZE", "VERSION", "METADATA"],
+        [[m.id, m.parent_id or "-", _when(m.created_at), render.size(m.size), m.version,
           json.dumps(render.jsonable(m.metadata), ensure_ascii=False)] for m in metas],
     )
     return Output(rows, text)
@@ -109,11 +109,11 @@ def cmd_show(cp: RedisCheckpointer, args: argparse.Namespace) -> Optional[Output
         raise Missing(_missing(args.thread, args.id))
     data = {
         "id": found.id, "thread": found.thread_id, "parent_id": found.parent_id,
-        "created_at": found.created_at.isoformat(), "metadata": render.jsonable(found.metadata),
-        "state": render.jsonable(found.state),
+        "created_at": found.created_at.isoformat(), "version": found.version,
+        "metadata": render.jsonable(found.metadata), "state": render.jsonable(found.state),
     }
     text = (f"checkpoint {found.id} of thread {found.thread_id!r}, parent {found.parent_id or '-'}, "
-            f"created {_when(found.created_at)} UTC\nmetadata: {json.dumps(data['metadata'], ensure_ascii=False)}\n"
+            f"created {_when(found.created_at)} UTC, state version {found.version}\nmetadata: {json.dumps(data['metadata'], ensure_ascii=False)}\n"
             + json.dumps(data["state"], indent=2, ensure_ascii=False))
     return Output(data, text)
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import decimal
+import enum
 import fractions
 import ipaddress
 import math
 import re
 import uuid
-from typing import Any, List, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -17,7 +19,11 @@ _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 def jsonable(value: Any) -> Any:
     """``value`` with JSON-only types: bytes as ``{"base64": ...}``, NaN and infinities as
-    ``{"float": "NaN"}`` (``"Infinity"``, ``"-Infinity"``), times as ISO 8601, sets as lists."""
+    ``{"float": "NaN"}`` (``"Infinity"``, ``"-Infinity"``), times as ISO 8601, sets as lists;
+    a registered type's value (``--types``) as ``{"type": name, "value": its fields}``."""
+    registered = _registered(value)
+    if registered is not None:
+        return {"type": registered[0], "value": jsonable(registered[1])}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -32,6 +38,21 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (decimal.Decimal, fractions.Fraction, uuid.UUID)) or type(value).__module__ == ipaddress.__name__:
         return str(value)
     return value
+
+
+def _registered(value: Any) -> Optional[Tuple[str, Any]]:
+    """``(class name, content)`` of a dataclass, enum, named tuple or pydantic model value."""
+    cls = type(value)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    if isinstance(value, enum.Enum):
+        return name, value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return name, {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple) and hasattr(cls, "_fields"):
+        return name, dict(zip(cls._fields, value))  # type: ignore[attr-defined]
+    if hasattr(cls, "model_fields") and not isinstance(value, type):
+        return name, {field: getattr(value, field) for field in cls.model_fields}  # type: ignore[attr-defined]
+    return None
 
 
 #: Widest cell of a table; longer ones end in an ellipsis (``--json`` shows them whole).

@@ -20,14 +20,13 @@ than ``retry_budget`` + 60 s ago) is saved again, as the newest.
 from __future__ import annotations
 
 import sys
-from typing import IO, Any, Callable, Iterator, List, Tuple
+from typing import IO, Any, Callable, Dict, Iterator, List, Tuple
 
 import cbor2
 
 from .. import core
 from ..base import ANY
-from ..codec import DECODER_LIMITS
-from ..errors import SerializationError, StateTooLargeError
+from ..errors import SerializationError, StateTooLargeError, check_int
 from ..ids import validate_id
 from ..keys import validate_thread_id
 from ..records import encode_metadata
@@ -36,6 +35,9 @@ from ..store import RedisCheckpointer
 FORMAT = "redis-checkpoint-export"
 VERSION = 1
 SELF_DESCRIBE = b"\xd9\xd9\xf7"
+
+
+Entry = Tuple[str, Any, Any, int]  # checkpoint id, state, metadata, state version
 
 
 class ImportFormatError(ValueError):
@@ -67,11 +69,11 @@ def export(cp: RedisCheckpointer, match: str, out: IO[bytes], on_thread: Callabl
                 continue
             items.append({
                 "id": found.id, "parent_id": found.parent_id, "created_at": found.created_at,
-                "metadata": found.metadata, "state": found.state,
+                "metadata": found.metadata, "state": found.state, "version": found.version,
             })
         if not items:
             continue
-        cbor2.dump({"thread": thread_id, "checkpoints": items}, out)
+        cp.engine.options.codec.dump({"thread": thread_id, "checkpoints": items}, out)
         threads += 1
         checkpoints += len(items)
         on_thread(threads)
@@ -79,14 +81,13 @@ def export(cp: RedisCheckpointer, match: str, out: IO[bytes], on_thread: Callabl
     return threads, checkpoints
 
 
-#: The codec's limits and tag allowlist, with room for the three levels an entry
-#: wraps each state in (thread map, checkpoints list, checkpoint map): a state as
-#: deep as a save allows must come back from its export.
-IMPORT_LIMITS = dict(DECODER_LIMITS, max_depth=DECODER_LIMITS["max_depth"] + 3)
+#: The levels an entry wraps each state in (thread map, checkpoints list, checkpoint
+#: map): a state as deep as a save allows must come back from its export.
+WRAPPING = 3
 
 
-def _items(source: IO[bytes]) -> Iterator[Any]:
-    decoder = cbor2.CBORDecoder(source, **IMPORT_LIMITS)
+def _items(source: IO[bytes], limits: Dict[str, Any]) -> Iterator[Any]:
+    decoder = cbor2.CBORDecoder(source, **limits)
     while True:
         try:
             yield decoder.decode()
@@ -94,7 +95,7 @@ def _items(source: IO[bytes]) -> Iterator[Any]:
             return
 
 
-def _checked(item: Any, n: int) -> Tuple[str, List[Tuple[str, Any, Any]]]:
+def _checked(item: Any, n: int) -> Tuple[str, List[Entry]]:
     """One thread entry as ``(thread id, [(id, state, metadata), ...])``, or ``ImportFormatError``."""
     if not isinstance(item, dict):
         raise ImportFormatError(f"entry {n} is a {type(item).__name__}, not a thread map")
@@ -108,17 +109,20 @@ def _checked(item: Any, n: int) -> Tuple[str, List[Tuple[str, Any, Any]]]:
         for i, ck in enumerate(cks):
             if not isinstance(ck, dict) or "id" not in ck or "state" not in ck:
                 raise ValueError(f"checkpoint {i} is not a map with 'id' and 'state'")
-            out.append((validate_id(ck["id"], f"checkpoint {i} id"), ck["state"], ck.get("metadata") or None))
+            version = ck.get("version", 0)
+            check_int(f"checkpoint {i} version", version, 0)
+            out.append((validate_id(ck["id"], f"checkpoint {i} id"), ck["state"], ck.get("metadata") or None,
+                        version))
     except (TypeError, ValueError) as exc:
         raise ImportFormatError(f"{where}: {exc}") from None
     return thread, out
 
 
-def _threads(source: IO[bytes]) -> Iterator[Tuple[str, List[Tuple[str, Any, Any]]]]:
+def _threads(source: IO[bytes], limits: Dict[str, Any]) -> Iterator[Tuple[str, List[Entry]]]:
     """The checked thread entries of an export, then ``ImportFormatError`` if it is cut short."""
     if source.read(3) != SELF_DESCRIBE:
         raise ImportFormatError("not a redis-checkpoint export (no CBOR self-describe tag)")
-    items = _items(source)
+    items = _items(source, limits)
     try:
         header = next(items)
     except (StopIteration, cbor2.CBORDecodeError) as exc:
@@ -139,11 +143,11 @@ def _threads(source: IO[bytes]) -> Iterator[Tuple[str, List[Tuple[str, Any, Any]
     raise ImportFormatError(f"truncated: no trailer after {n} threads")
 
 
-def _check_savable(cp: RedisCheckpointer, n: int, thread: str, cks: List[Tuple[str, Any, Any]]) -> None:
+def _check_savable(cp: RedisCheckpointer, n: int, thread: str, cks: List[Entry]) -> None:
     """Encode each state and metadata as ``save`` will (metadata a map with str keys, the
     size limit, the rules for large states), so that a checkpoint the target would refuse
     stops the import before it writes."""
-    for i, (_cid, state, metadata) in enumerate(cks):
+    for i, (_cid, state, metadata, _version) in enumerate(cks):
         try:
             cp.engine.options.codec.encode(state)
             encode_metadata(cp.engine.options.meta_codec, metadata)
@@ -165,17 +169,18 @@ def import_(
     entry at a time: what came before a bad entry is saved.
     """
     seekable = source.seekable()
+    limits = cp.engine.options.codec.decoder_limits(WRAPPING)
     if seekable:
         start = source.tell()
-        for n, (thread, cks) in enumerate(_threads(source), 1):
+        for n, (thread, cks) in enumerate(_threads(source, limits), 1):
             _check_savable(cp, n, thread, cks)
         source.seek(start)
     threads = checkpoints = written = 0
-    for thread, cks in _threads(source):
+    for thread, cks in _threads(source, limits):
         if not seekable:  # a pipe: each entry before its first write
             _check_savable(cp, threads + 1, thread, cks)
-        for cid, state, metadata in cks:
-            written += cp.engine.drive(core.save(cp.engine, thread, state, metadata, ANY, cid))[1]
+        for cid, state, metadata, version in cks:  # each keeps the state version it was saved with
+            written += cp.engine.drive(core.save(cp.engine, thread, state, metadata, ANY, cid, version))[1]
             checkpoints += 1
         threads += 1
         on_thread(threads)

@@ -11,7 +11,8 @@ or several by name, like ``CACHES``::
         "audit": {"URL": "redis+sentinel://s1:26379/audit/0", "OPTIONS": {"min_replicas": 1}},
     }
 
-``OPTIONS`` are the keywords of ``RedisCheckpointer.from_url``. In a view::
+``OPTIONS`` are the keywords of ``RedisCheckpointer.from_url``; ``types`` and ``upgrade``
+may name their classes and function by dotted path (``"orders.models.Order"``). In a view::
 
     from redis_checkpoint.contrib.django import get_checkpointer
     cp = get_checkpointer()            # or get_checkpointer("audit")
@@ -35,6 +36,7 @@ from django.core.signals import setting_changed  # noqa: E402
 
 from ..locks import ForkSafeLock  # noqa: E402
 from ..store import RedisCheckpointer  # noqa: E402
+from ..types import load_types  # noqa: E402
 
 SETTING = "REDIS_CHECKPOINT"
 
@@ -86,6 +88,11 @@ def _build(name: str) -> RedisCheckpointer:
     entry = entries[name]
     options = dict(entry.get("OPTIONS", {}))
     try:
+        # settings name classes and functions by dotted path: "orders.models.Order"
+        if isinstance(options.get("types"), (list, tuple)):
+            options["types"] = [load_types([t], "types")[0] if isinstance(t, str) else t for t in options["types"]]
+        if isinstance(options.get("upgrade"), str):
+            options["upgrade"] = load_types([options["upgrade"]], "upgrade")[0]
         return RedisCheckpointer.from_url(entry["URL"], **options)
     except (TypeError, ValueError) as exc:
         raise ImproperlyConfigured(f"settings.{SETTING}[{name!r}]: {exc}") from exc

@@ -8,7 +8,7 @@
 -- ARGV[1] checkpoint id, ARGV[2] its state's field (the record holds "" when it is the id),
 -- ARGV[3] the state's bytes
 -- ARGV[4] expected current id: "" any, " " none (the thread must have no checkpoint)
--- ARGV[5] framed metadata
+-- ARGV[5] framed metadata, after "v<state version>\n" when the checkpointer records one
 -- ARGV[6] "<TTL ms, 0: none> <keep the newest N, 0: all> <replay window ms> <1 when a WAIT
 --         follows, else 0> <seal at this many checkpoints> <or this many bytes>"
 -- ARGV[7] the state, when it is small
