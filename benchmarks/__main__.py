@@ -21,7 +21,8 @@ and the LangGraph saver against LangGraph's ``InMemorySaver``. Then, all in one 
 5. asyncio (``async_bench``): ``AsyncRedisCheckpointer.save`` against naive
    ``redis.asyncio`` encode+SET, and ``AsyncRedisSaver`` against ``RedisSaver``'s
    worker-thread ``a*`` methods with 100 concurrent tasks on one loop;
-6. the headline's ratios on a 3+3 Redis Cluster started for the run (``--no-cluster``
+6. telemetry's cost with no OpenTelemetry provider (``telemetry_cost``);
+7. the headline's ratios on a 3+3 Redis Cluster started for the run (``--no-cluster``
    skips it; ``--quick`` too, unless ``--cluster`` is given).
 
 Without ``--url`` a throwaway redis-server is started. Nothing here asserts a time.
@@ -222,6 +223,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         report["asyncio"] = async_bench.run(url, args.rounds)
         print(f"\n## asyncio, one process, one loop, 10 KB state ({args.rounds} interleaved rounds, medians)")
         print("\n".join(async_bench.report(report["asyncio"])))
+        from . import telemetry_cost
+
+        progress("telemetry with no provider")
+        report["telemetry"] = telemetry_cost.run(url, args.rounds)
+        print(f"\n## telemetry with no OpenTelemetry provider, 10 KB state ({args.rounds} interleaved rounds)")
+        print("\n".join(telemetry_cost.report(report["telemetry"])))
     if args.cluster or (args.cluster is None and not args.quick):
         report["cluster"] = cluster_part(args.rounds)
     report["seconds"] = time.monotonic() - started

@@ -5,7 +5,7 @@ import inspect
 from types import TracebackType
 from typing import Any, AsyncIterator, Callable, List, Mapping, Optional, Type
 
-from . import core
+from . import core, telemetry
 from . import keys as _keys
 from .async_connection import async_connect
 from .async_engine import AsyncEngine
@@ -61,21 +61,27 @@ class AsyncRedisCheckpointer(EngineShell):
     ) -> CheckpointMetadata:
         """``RedisCheckpointer.save``: one atomic call, compare-and-set with ``expected_id``,
         a no-op returning the stored metadata for a ``checkpoint_id`` already saved."""
-        steps = core.save(self.engine, thread_id, state, metadata, expected_id, checkpoint_id)
-        await self.engine.warn_if_evictable()
-        return (await self.engine.drive(steps))[0]
+        with telemetry.operation("save", self.engine, thread_id) as op:
+            steps = core.save(self.engine, thread_id, state, metadata, expected_id, checkpoint_id)
+            await self.engine.warn_if_evictable()
+            saved, written = await self.engine.drive(steps)
+            op.outcome = "saved" if written else "replayed"
+            return saved
 
     async def load(self, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[Checkpoint]:
-        return await self.engine.drive(core.load(self.engine, thread_id, checkpoint_id))
+        with telemetry.operation("load", self.engine, thread_id):
+            return await self.engine.drive(core.load(self.engine, thread_id, checkpoint_id))
 
     async def list(
         self, thread_id: str, *, limit: Optional[int] = None, before: Optional[str] = None
     ) -> List[CheckpointMetadata]:
         """Metadata newest first, in commit order; ``before`` excludes that id and newer."""
-        return await self.engine.drive(core.history(self.engine, thread_id, limit, before))
+        with telemetry.operation("list", self.engine, thread_id):
+            return await self.engine.drive(core.history(self.engine, thread_id, limit, before))
 
     async def delete_thread(self, thread_id: str) -> bool:
-        return await self.engine.drive(core.delete(self.engine, thread_id))
+        with telemetry.operation("delete_thread", self.engine, thread_id):
+            return await self.engine.drive(core.delete(self.engine, thread_id))
 
     async def threads(self, match: str = "*") -> AsyncIterator[str]:
         """Every thread id under this prefix (``async for``); see ``RedisCheckpointer.threads``."""
@@ -98,25 +104,30 @@ class AsyncRedisCheckpointer(EngineShell):
         plain function or a coroutine function."""
         check_advance(step, max_conflicts)
         plan = advance_plan(checkpoint_id, metadata, max_conflicts)
-        try:
-            kind, arg = next(plan)
-            while True:
-                out: Any
-                try:
-                    if kind == "load":
-                        out = await self.load(thread_id, arg)
-                    elif kind == "step":
-                        out = step(arg)
-                        if inspect.isawaitable(out):
-                            out = await out
+        with telemetry.operation("advance", self.engine, thread_id) as op:
+            saves = 0
+            try:
+                kind, arg = next(plan)
+                while True:
+                    out: Any
+                    try:
+                        if kind == "load":
+                            out = await self.load(thread_id, arg)
+                        elif kind == "step":
+                            out = step(arg)
+                            if inspect.isawaitable(out):
+                                out = await out
+                        else:
+                            saves += 1
+                            op.attempts = saves
+                            out = await self.save(thread_id, **arg)
+                    except ConflictError as exc:
+                        kind, arg = plan.throw(exc)
                     else:
-                        out = await self.save(thread_id, **arg)
-                except ConflictError as exc:
-                    kind, arg = plan.throw(exc)
-                else:
-                    kind, arg = plan.send(out)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+                        kind, arg = plan.send(out)
+            except StopIteration as stop:
+                op.outcome = "saved"
+                return stop.value  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:
         """Disconnect the client if this checkpointer created it (``from_url``)."""

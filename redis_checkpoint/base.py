@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Callable, Dict, Generator, List, Mapping, Optional, Tuple, Type, TypeVar
 
+from . import telemetry
 from .errors import ConflictError
 
 _Self = TypeVar("_Self", bound="Checkpointer")
@@ -102,23 +103,28 @@ class Checkpointer(abc.ABC):
         """
         check_advance(step, max_conflicts)
         plan = advance_plan(checkpoint_id, metadata, max_conflicts)
-        try:
-            kind, arg = next(plan)
-            while True:
-                out: Any
-                try:
-                    if kind == "load":
-                        out = self.load(thread_id, arg)
-                    elif kind == "step":
-                        out = step(arg)
+        with telemetry.operation("advance", getattr(self, "engine", None), thread_id) as op:
+            saves = 0
+            try:
+                kind, arg = next(plan)
+                while True:
+                    out: Any
+                    try:
+                        if kind == "load":
+                            out = self.load(thread_id, arg)
+                        elif kind == "step":
+                            out = step(arg)
+                        else:
+                            saves += 1
+                            op.attempts = saves
+                            out = self.save(thread_id, **arg)
+                    except ConflictError as exc:
+                        kind, arg = plan.throw(exc)
                     else:
-                        out = self.save(thread_id, **arg)
-                except ConflictError as exc:
-                    kind, arg = plan.throw(exc)
-                else:
-                    kind, arg = plan.send(out)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+                        kind, arg = plan.send(out)
+            except StopIteration as stop:
+                op.outcome = "saved"
+                return stop.value  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Release resources the checkpointer owns."""

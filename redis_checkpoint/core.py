@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional, Tuple
 
+from . import telemetry
 from .base import ANY, Checkpoint, CheckpointMetadata
 from .engine import EngineBase as Engine
 from .errors import (
@@ -64,6 +65,9 @@ def save(
     else:
         expected = validate_id(expected_id, "expected_id")
     args = (cid, field, len(blob), expected, meta_blob, engine.save_options)
+    observed = telemetry.current()
+    if observed is not None:
+        observed.state_bytes, observed.stored_bytes = opts.codec.body_size(blob), len(blob)
     return _save(engine, keys, thread_id, args, blob, meta, expected_id)
 
 
@@ -99,6 +103,9 @@ def load(engine: Engine, thread_id: str, checkpoint_id: Optional[str]) -> Steps[
         return None
     record, blob = found
     opts = engine.options
+    observed = telemetry.current()
+    if observed is not None:
+        observed.stored_bytes = len(blob)
     meta = decode_metadata(opts.meta_codec, record.metadata, thread_id, record.id)
     current = opts.state_version
     if current is not None and (record.version > current or (record.version < current and opts.upgrade is None)):

@@ -128,6 +128,21 @@ class EngineBase:
         return self.link.client
 
     @property
+    def address(self) -> Tuple[Optional[str], Optional[int]]:
+        """``(host, port)`` of the server (a cluster's first node), for telemetry."""
+        found = self.__dict__.get("_address")
+        if found is None:
+            client, host, port = self.client, None, None
+            kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
+            if kwargs is not None:
+                host, port = kwargs.get("host") or kwargs.get("path"), kwargs.get("port")
+            elif hasattr(client, "get_default_node"):
+                node = client.get_default_node()
+                host, port = (node.host, node.port) if node is not None else (None, None)
+            found = self.__dict__["_address"] = (host, port)
+        return found  # type: ignore[no-any-return]
+
+    @property
     def save_options(self) -> str:
         """``save.lua``'s ARGV[6]: the options every save of this engine passes."""
         o = self.options

@@ -47,6 +47,7 @@ class Options:
     segment_checkpoints: int
     segment_bytes: int
     state_version: Optional[int]  # None: versions are not recorded or checked
+    trace_thread_ids: bool
     upgrade: Optional[Callable[[Any, int], Any]]
 
     @classmethod
@@ -70,8 +71,10 @@ class Options:
         types: Iterable[Any] = (),
         state_version: Optional[int] = None,
         upgrade: Optional[Callable[[Any, int], Any]] = None,
+        trace_thread_ids: bool = False,
     ) -> "Options":
-        for name, value in (("refresh_ttl_on_read", refresh_ttl_on_read), ("fast_path", fast_path)):
+        for name, value in (("refresh_ttl_on_read", refresh_ttl_on_read), ("fast_path", fast_path),
+                            ("trace_thread_ids", trace_thread_ids)):
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
         check_int("max_checkpoints", max_checkpoints, 1, optional=True)
@@ -98,6 +101,7 @@ class Options:
             segment_checkpoints=segment_checkpoints,
             segment_bytes=segment_bytes,
             state_version=state_version,
+            trace_thread_ids=trace_thread_ids,
             upgrade=upgrade,
         )
 

@@ -45,6 +45,7 @@ from redis.exceptions import (
 )
 from redis.retry import Retry
 
+from . import telemetry
 from .errors import check_number
 
 T = TypeVar("T")
@@ -129,6 +130,7 @@ class RetryPolicy:
         def failed(error: Exception) -> None:  # redis-py 7 passes no failure count
             nonlocal attempts
             attempts += 1
+            telemetry.retried(op)
             where = op if thread_id is None else f"{op} of thread {thread_id!r}"
             logger.warning("%s: attempt %d failed: %s: %s", where, attempts, type(error).__name__, error)
 

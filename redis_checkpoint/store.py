@@ -7,7 +7,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 import redis
 from redis.retry import Retry
 
-from . import core
+from . import core, telemetry
 from . import keys as _keys
 from .base import ANY, Checkpoint, Checkpointer, CheckpointMetadata
 from .codec import DEFAULT_MAX_STATE_SIZE
@@ -94,13 +94,15 @@ class RedisCheckpointer(EngineShell, Checkpointer):
         types: Sequence[Any] = (),
         state_version: Optional[int] = None,
         upgrade: Optional[Callable[[Any, int], Any]] = None,
+        trace_thread_ids: bool = False,
     ) -> None:
         """Wrap ``client``; every option is checked here (see ``docs/`` for each one).
 
         ``types``: the application's classes a state may hold (``docs/types.md``).
         ``state_version`` and ``upgrade``: the version of this code's states, recorded with
         each save, and ``upgrade(state, from_version)`` for older ones on load
-        (``docs/evolving.md``).
+        (``docs/evolving.md``). ``trace_thread_ids``: put thread ids on OpenTelemetry
+        spans (``docs/operations.md``); off, as ids can be personal data.
         """
         self.options = Options.build(
             key_prefix=key_prefix, ttl_seconds=ttl_seconds, refresh_ttl_on_read=refresh_ttl_on_read,
@@ -108,7 +110,7 @@ class RedisCheckpointer(EngineShell, Checkpointer):
             max_checkpoints=max_checkpoints, max_state_size=max_state_size, min_replicas=min_replicas,
             min_replicas_timeout=min_replicas_timeout, retry=retry, retry_budget=retry_budget,
             fast_path=fast_path, segment_checkpoints=segment_checkpoints, segment_bytes=segment_bytes,
-            types=types, state_version=state_version, upgrade=upgrade,
+            types=types, state_version=state_version, upgrade=upgrade, trace_thread_ids=trace_thread_ids,
         )
         if client is not _DEFERRED:
             self.engine = Engine.open(client, self.options)
@@ -168,17 +170,22 @@ class RedisCheckpointer(EngineShell, Checkpointer):
            returns X's metadata, not a conflict (current is X, not W) and not a
            second entry. Without a client-side id, step 3 would append twice.
         """
-        steps = core.save(self.engine, thread_id, state, metadata, expected_id, checkpoint_id)
-        self.engine.warn_if_evictable()
-        return self.engine.drive(steps)[0]
+        with telemetry.operation("save", self.engine, thread_id) as op:
+            steps = core.save(self.engine, thread_id, state, metadata, expected_id, checkpoint_id)
+            self.engine.warn_if_evictable()
+            saved, written = self.engine.drive(steps)
+            op.outcome = "saved" if written else "replayed"
+            return saved
 
     def delete_thread(self, thread_id: str) -> bool:
-        return self.engine.drive(core.delete(self.engine, thread_id))
+        with telemetry.operation("delete_thread", self.engine, thread_id):
+            return self.engine.drive(core.delete(self.engine, thread_id))
 
     # -- reads -------------------------------------------------------------
 
     def load(self, thread_id: str, checkpoint_id: Optional[str] = None) -> Optional[Checkpoint]:
-        return self.engine.drive(core.load(self.engine, thread_id, checkpoint_id))
+        with telemetry.operation("load", self.engine, thread_id):
+            return self.engine.drive(core.load(self.engine, thread_id, checkpoint_id))
 
     def list(
         self, thread_id: str, *, limit: Optional[int] = None, before: Optional[str] = None
@@ -188,7 +195,8 @@ class RedisCheckpointer(EngineShell, Checkpointer):
         Each call to Redis reads at most 1000 entries, O(log n + k) each.
         Raises :class:`CheckpointNotFoundError` when ``before`` is not in the history.
         """
-        return self.engine.drive(core.history(self.engine, thread_id, limit, before))
+        with telemetry.operation("list", self.engine, thread_id):
+            return self.engine.drive(core.history(self.engine, thread_id, limit, before))
 
     def threads(self, match: str = "*") -> Iterator[str]:
         """Every thread id under this prefix, scanning every primary of a cluster.

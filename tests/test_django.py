@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import json
 from typing import Any, Dict, List
 
 import pytest
@@ -145,3 +146,48 @@ def test_missing_framework_names_the_extra(module: str, extra: str) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert f"pip install 'redis-checkpoint[{extra}]'" in out
+
+
+def test_the_system_check_validates_the_setting_without_connecting(settings: Any) -> None:
+    from django.core import checks
+
+    def ids() -> list:
+        return [(m.id, m.msg) for m in checks.run_checks(tags=["redis_checkpoint"])]
+
+    # nothing listens on port 9: a check that connected would fail differently
+    settings.REDIS_CHECKPOINT = {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"ttl_seconds": 60}}
+    assert ids() == []
+    settings.REDIS_CHECKPOINT = {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"socket_timout": 5}}
+    assert ids() == [("checkpoint.E003", "settings.REDIS_CHECKPOINT['default']: unknown option 'socket_timout' "
+                                         "(did you mean 'socket_timeout'?)")]
+    settings.REDIS_CHECKPOINT = {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"max_checkpoints": 0}}
+    assert [i for i, _m in ids()] == ["checkpoint.E003"]
+    settings.REDIS_CHECKPOINT = {"URL": "redis://127.0.0.1:9/0", "OPTIONS": {"types": ["orders.Nope"]}}
+    assert [i for i, _m in ids()] == ["checkpoint.E002"]
+    settings.REDIS_CHECKPOINT = {"OPTIONS": {}}
+    assert [i for i, _m in ids()] == ["checkpoint.E001"]
+    del settings.REDIS_CHECKPOINT
+    assert [i for i, _m in ids()] == ["checkpoint.E001"]
+
+
+def test_manage_py_checkpoints_runs_the_commands_on_a_configured_checkpointer(
+    settings: Any, redis_url: str, prefix: str, capsys: pytest.CaptureFixture
+) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.REDIS_CHECKPOINT = {
+        "default": {"URL": redis_url, "OPTIONS": {"key_prefix": prefix + "d"}},
+        "audit": {"URL": redis_url, "OPTIONS": {"key_prefix": prefix + "a"}},
+    }
+    get_checkpointer("audit").save("t1", {"n": 1}, checkpoint_id="c1")
+    get_checkpointer("audit").save("t1", {"n": 2}, checkpoint_id="c2")
+    call_command("checkpoints", "history", "t1", "--json", using="audit")
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rows] == ["c2", "c1"]
+    call_command("checkpoints", "show", "t1", "c1", "--json", "--using", "audit")  # --using after the command
+    assert json.loads(capsys.readouterr().out)["state"] == {"n": 1}
+    with pytest.raises(CommandError, match="exit status 1"):
+        call_command("checkpoints", "history", "t1")  # the default checkpointer has no such thread
+    call_command("checkpoints", "prune", "--keep", "1", using="audit")
+    assert "remove 1 checkpoints" in capsys.readouterr().out
+    assert [m.id for m in get_checkpointer("audit").list("t1")] == ["c2"]

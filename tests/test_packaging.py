@@ -81,14 +81,23 @@ def test_the_wheel_holds_every_file_of_the_package_and_nothing_else(wheel: Path)
         assert archive.read(notice) == (ROOT / "LICENSE").read_bytes()
 
 
-def _core_imports() -> set[str]:
+def _optional(node: ast.AST) -> bool:
+    """A ``try`` whose imports may fail (``except ImportError``): an extra's, such as ``otel``."""
+    return isinstance(node, ast.Try) and any(
+        isinstance(h.type, ast.Name) and h.type.id in ("ImportError", "ModuleNotFoundError") for h in node.handlers)
+
+
+def _core_imports(optional: bool = False) -> set[str]:
     """Third-party modules the package imports at module level, outside the extras'
-    subpackages (``contrib/`` and ``langgraph/`` check theirs with ``contrib.require``)."""
+    subpackages (``contrib/`` and ``langgraph/`` check theirs with ``contrib.require``);
+    with ``optional``, those imported where an ``ImportError`` is expected instead."""
     found = set()
     for path in PACKAGE.rglob("*.py"):
         if {"contrib", "langgraph"} & set(path.relative_to(PACKAGE).parts):
             continue
         for node in ast.parse(path.read_text()).body:
+            if _optional(node) != optional:
+                continue
             for sub in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
                 if isinstance(sub, ast.Import):
                     found |= {alias.name.split(".")[0] for alias in sub.names}
@@ -111,6 +120,11 @@ def test_the_wheel_requires_every_distribution_the_core_imports(wheel: Path) -> 
     for module in imported:
         assert {d.lower() for d in providers[module]} & required, f"{module} is imported but not required"
     assert "hiredis" in text  # redis[hiredis]
+    # what is imported only if installed comes with an extra: opentelemetry with "otel"
+    extras = {line.split(":", 1)[1].split(";")[0].strip().split(">")[0].lower()
+              for line in text.splitlines() if line.startswith("Requires-Dist:") and "extra ==" in line}
+    assert _core_imports(optional=True) == {"opentelemetry"}
+    assert "opentelemetry-api" in extras and 'extra == "otel"' in text
 
 
 def test_the_unpacked_wheel_saves_loads_and_lists(wheel: Path, tmp_path: Path) -> None:

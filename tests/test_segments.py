@@ -15,7 +15,7 @@ import redis
 from langgraph.checkpoint.base import create_checkpoint, empty_checkpoint
 
 from redis_checkpoint import RedisCheckpointer
-from redis_checkpoint.cli import transfer
+from redis_checkpoint import transfer
 from redis_checkpoint.core import INLINE_MAX
 from redis_checkpoint.langgraph import RedisSaver
 

@@ -1,4 +1,4 @@
-"""Export and import (``cli/transfer.py``): a bad file writes nothing."""
+"""Export and import (``transfer.py``): a bad file writes nothing."""
 from __future__ import annotations
 
 import io
@@ -9,7 +9,7 @@ import fakeredis
 import pytest
 
 from redis_checkpoint import RedisCheckpointer
-from redis_checkpoint.cli import transfer
+from redis_checkpoint import transfer
 
 
 def export_bytes(entries: List[Any], end: Any = None) -> bytes:

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import sys
-from typing import Any, List, NoReturn, Optional, Sequence
+from typing import Any, Callable, List, NoReturn, Optional, Sequence
 
 from .. import __version__
 from ..connection import url_from_env
@@ -116,29 +116,51 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     Parser.argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(Parser.argv)  # usage errors exit 2 here
-    try:
-        if args.command in ("demo", "bench"):
-            return commands.run_program(args)
-        if not args.url:
-            return _fail(USAGE, "no Redis URL: pass --url or set REDIS_CHECKPOINT_URL or REDIS_URL")
-        if args.command == "langgraph":
-            from ..langgraph import RedisSaver  # the langgraph extra: only for these commands
+    return _guarded(lambda: _dispatch(args))
 
-            prefix = graph.DEFAULT_PREFIX if args.prefix is None else args.prefix
-            with RedisSaver.from_url(args.url, key_prefix=prefix, cluster=args.cluster, retry_budget=5,
-                                     max_state_size=args.max_state_size) as saver:
-                result = graph.run(saver, args)
-        else:
-            if args.types and os.getcwd() not in sys.path:  # --types myapp.models:Order, run from the project
-                sys.path.insert(0, os.getcwd())
-            cp = RedisCheckpointer.from_url(args.url, key_prefix=args.prefix or "checkpoint", cluster=args.cluster,
-                                            retry_budget=5, max_state_size=args.max_state_size,
-                                            types=load_types(args.types, "--types"))
-            with cp:
-                result = getattr(commands, "cmd_" + args.command)(cp, args)
-        if result is not None:
-            _print(result, args.json)
-        return OK
+
+def run_on(cp: RedisCheckpointer, argv: Sequence[str]) -> int:
+    """Run one core command (``history t1 --limit 5``) on ``cp``, as ``main`` would on the
+    checkpointer its ``--url`` names; the exit code. ``manage.py checkpoints`` calls it
+    with the checkpointer Django's settings configure."""
+    Parser.argv = list(argv)
+    args = parser().parse_args(Parser.argv)
+    if args.command in ("demo", "bench", "langgraph"):
+        return _fail(USAGE, f"{args.command} is not available here: run redis-checkpoint {args.command}")
+    return _guarded(lambda: _print_result(getattr(commands, "cmd_" + args.command)(cp, args), args))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command in ("demo", "bench"):
+        return commands.run_program(args)
+    if not args.url:
+        return _fail(USAGE, "no Redis URL: pass --url or set REDIS_CHECKPOINT_URL or REDIS_URL")
+    if args.command == "langgraph":
+        from ..langgraph import RedisSaver  # the langgraph extra: only for these commands
+
+        prefix = graph.DEFAULT_PREFIX if args.prefix is None else args.prefix
+        with RedisSaver.from_url(args.url, key_prefix=prefix, cluster=args.cluster, retry_budget=5,
+                                 max_state_size=args.max_state_size) as saver:
+            return _print_result(graph.run(saver, args), args)
+    if args.types and os.getcwd() not in sys.path:  # --types myapp.models:Order, run from the project
+        sys.path.insert(0, os.getcwd())
+    cp = RedisCheckpointer.from_url(args.url, key_prefix=args.prefix or "checkpoint", cluster=args.cluster,
+                                    retry_budget=5, max_state_size=args.max_state_size,
+                                    types=load_types(args.types, "--types"))
+    with cp:
+        return _print_result(getattr(commands, "cmd_" + args.command)(cp, args), args)
+
+
+def _print_result(result: "Optional[commands.Output]", args: argparse.Namespace) -> int:
+    if result is not None:
+        _print(result, args.json)
+    return OK
+
+
+def _guarded(run: Callable[[], int]) -> int:
+    """``run()``, its errors turned into one line on stderr and the exit code for them."""
+    try:
+        return run()
     except commands.Usage as exc:
         return _fail(USAGE, str(exc))
     except (commands.Missing, CheckpointNotFoundError) as exc:

@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional
 
 from .. import admin
 from ..store import RedisCheckpointer
-from . import render, transfer
+from ..transfer import ImportFormatError
+from . import render
 
 
 class Usage(Exception):
@@ -162,19 +163,9 @@ def cmd_prune(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
         cutoff = None if args.older_than is None else render.duration(args.older_than)
     except ValueError as exc:
         raise Usage(f"--older-than: {exc}") from None
-    now = datetime.datetime.now(datetime.timezone.utc)
-    deleted: List[str] = []
-    trimmed: Dict[str, int] = {}
-    for thread_id in cp.threads(args.match):
-        count, latest = admin.count_and_latest(cp, thread_id)  # two round trips per thread
-        if latest is None:
-            continue
-        if cutoff is not None and (now - latest.created_at).total_seconds() > cutoff:
-            # only if nothing was saved since we looked: a resumed thread is not stale
-            if args.dry_run or admin.delete_if_current(cp, thread_id, latest.id):
-                deleted.append(thread_id)
-        elif args.keep is not None and count > args.keep:
-            trimmed[thread_id] = count - args.keep if args.dry_run else admin.prune(cp, thread_id, args.keep)
+    report = admin.prune(cp, keep=args.keep, match=args.match, older_than=cutoff, dry_run=args.dry_run)
+    assert isinstance(report, admin.PruneReport)
+    deleted, trimmed = report.deleted_threads, report.removed_checkpoints
     verb = "would " if args.dry_run else ""
     text = (f"{verb}delete {len(deleted)} threads, {verb}remove {sum(trimmed.values())} checkpoints "
             f"from {len(trimmed)} threads")
@@ -182,9 +173,9 @@ def cmd_prune(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
 
 
 def cmd_export(cp: RedisCheckpointer, args: argparse.Namespace) -> Optional[Output]:
-    progress = transfer.progress_printer("exported")
+    progress = render.progress_printer("exported")
     if args.file == "-":  # to standard output: the summary goes to stderr, not into the file
-        threads, checkpoints = transfer.export(cp, args.match, sys.stdout.buffer, progress)
+        threads, checkpoints = admin.export(cp, sys.stdout.buffer, args.match, progress)
         sys.stdout.buffer.flush()
         print(f"exported {threads} threads, {checkpoints} checkpoints", file=sys.stderr)
         return None
@@ -197,7 +188,7 @@ def cmd_export(cp: RedisCheckpointer, args: argparse.Namespace) -> Optional[Outp
         except OSError as exc:  # named by the path the user gave, not ours
             raise Usage(f"{args.file}: {exc.strerror}") from None
         with out:
-            threads, checkpoints = transfer.export(cp, args.match, out, progress)
+            threads, checkpoints = admin.export(cp, out, args.match, progress)
         os.replace(tmp, args.file)  # a failed export never leaves a file that looks complete
     except BaseException:
         if os.path.exists(tmp):
@@ -208,9 +199,11 @@ def cmd_export(cp: RedisCheckpointer, args: argparse.Namespace) -> Optional[Outp
 
 
 def cmd_import(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
+    ttl = None
     if args.ttl is not None:
         try:
-            cp = cp.with_ttl(render.duration(args.ttl))
+            ttl = render.duration(args.ttl)
+            cp.with_ttl(ttl)  # checked here, so a bad value is a usage error
         except ValueError as exc:
             raise Usage(f"--ttl: {exc}") from None
     try:
@@ -219,8 +212,8 @@ def cmd_import(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
         raise Usage(f"{args.file}: {exc.strerror}") from None
     with source:
         try:
-            threads, checkpoints, written = transfer.import_(cp, source, transfer.progress_printer("imported"))
-        except transfer.ImportFormatError as exc:
+            threads, checkpoints, written = admin.import_(cp, source, ttl, render.progress_printer("imported"))
+        except ImportFormatError as exc:
             raise Usage(f"{args.file}: {exc}") from None
     return Output({"threads": threads, "checkpoints": checkpoints, "written": written},
                   f"imported {threads} threads, {checkpoints} checkpoints: {written} written, "
@@ -228,24 +221,12 @@ def cmd_import(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
 
 
 def cmd_stats(cp: RedisCheckpointer, args: argparse.Namespace) -> Output:
-    threads = checkpoints = memory = with_ttl = 0
-    cbor_total = stored_total = 0
-    for thread_id in cp.threads("*"):
-        info = admin.thread_info(cp, thread_id)
-        if info is None:
-            continue
-        threads += 1
-        checkpoints += info.checkpoints
-        memory += info.memory_bytes
-        with_ttl += info.ttl_seconds is not None
-        stored = admin.frame(cp, thread_id)
-        if stored is not None:  # compression measured on the latest states, without decoding them
-            cbor_total += cp.engine.options.codec.body_size(stored)
-            stored_total += len(stored)
+    found = admin.stats(cp)
+    threads, checkpoints, memory = found.threads, found.checkpoints, found.memory_bytes
     data = {
         "threads": threads, "checkpoints": checkpoints, "memory_bytes": memory,
-        "compression_ratio": (cbor_total / stored_total) if stored_total else None,
-        "ttl_coverage": (with_ttl / threads) if threads else None,
+        "compression_ratio": found.compression_ratio,
+        "ttl_coverage": found.ttl_coverage,
     }
     text = render.table(["THREADS", "CHECKPOINTS", "IN REDIS", "COMPRESSION", "WITH TTL"], [[
         threads, checkpoints, render.size(memory),

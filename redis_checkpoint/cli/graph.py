@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from . import render, transfer
+from . import render
 from .commands import Missing, Output, Usage, confirm
 
 if TYPE_CHECKING:  # the langgraph extra is needed only when these commands run
@@ -149,7 +149,7 @@ def _import(saver: RedisSaver, args: argparse.Namespace) -> Output:
     from ..langgraph.migrate import import_from_langgraph_redis, verify
 
     report = import_from_langgraph_redis(args.source, saver, thread_ids=args.thread, dry_run=args.dry_run,
-                                         on_thread=transfer.progress_printer("imported"))
+                                         on_thread=render.progress_printer("imported"))
     verb = "would write" if args.dry_run else "wrote"
     text = (f"{report.threads} threads, {report.checkpoints} checkpoints: {verb} {report.written}"
             f"{'' if args.dry_run else f' with {report.writes} pending writes'}, "
@@ -158,7 +158,7 @@ def _import(saver: RedisSaver, args: argparse.Namespace) -> Output:
                             "written": report.written, "already_present": report.already_present,
                             "pending_writes": report.writes, "dry_run": args.dry_run}
     if args.verify:
-        checked = verify(args.source, saver, thread_ids=args.thread, on_thread=transfer.progress_printer("verified"))
+        checked = verify(args.source, saver, thread_ids=args.thread, on_thread=render.progress_printer("verified"))
         data["differences"] = checked.differences
         if checked.differences:
             for line in checked.differences[:20]:

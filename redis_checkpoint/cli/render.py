@@ -10,8 +10,9 @@ import fractions
 import ipaddress
 import math
 import re
+import sys
 import uuid
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhdw])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -90,3 +91,14 @@ def size(n: float) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n} B"
+
+def progress_printer(label: str) -> Callable[[int], None]:
+    """A one-line counter on a terminal's stderr; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        return lambda _n: None
+
+    def show(n: int) -> None:
+        sys.stderr.write(f"\r{label}: {n} threads")
+        sys.stderr.flush()
+
+    return show

@@ -32,6 +32,7 @@ from ..async_store import AsyncRedisCheckpointer
 from ..errors import check_ids, check_int
 from ..steps import Steps
 from .compat import target
+from .. import telemetry
 from .operations import Operations, thread_text
 
 if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
@@ -113,16 +114,21 @@ class AsyncRedisSaver(Operations, BaseCheckpointSaver[str]):
 
     async def aput(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
                    new_versions: ChannelVersions) -> RunnableConfig:
-        steps = self.put_steps(config, checkpoint, metadata, new_versions)
-        await self.engine.warn_if_evictable()
-        return await self._drive(steps)
+        with self._observe("put", config) as op:
+            steps = self.put_steps(config, checkpoint, metadata, new_versions)
+            await self.engine.warn_if_evictable()
+            found = await self._drive(steps)
+            op.outcome = "saved"
+            return found
 
     async def aput_writes(self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str,
                           task_path: str = "") -> None:
-        await self._drive(self.put_writes_steps(config, writes, task_id, task_path))
+        with self._observe("put_writes", config):
+            await self._drive(self.put_writes_steps(config, writes, task_id, task_path))
 
     async def adelete_thread(self, thread_id: str) -> None:
-        await self._drive(self.delete_thread_steps(thread_id))
+        with telemetry.operation("delete_thread", self.engine, thread_id):
+            await self._drive(self.delete_thread_steps(thread_id))
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         wanted = set(check_ids("run_ids", run_ids))
@@ -131,17 +137,20 @@ class AsyncRedisSaver(Operations, BaseCheckpointSaver[str]):
                 await self._drive(self.remove_runs_steps(thread_id, wanted))
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self._drive(self.copy_thread_steps(source_thread_id, target_thread_id))
+        with telemetry.operation("copy_thread", self.engine, source_thread_id):
+            await self._drive(self.copy_thread_steps(source_thread_id, target_thread_id))
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest",
                      keep_last: Optional[int] = None, max_results: int = 10000) -> None:
         """``RedisSaver.prune`` on the event loop."""
-        await self._drive(self.prune_steps(thread_ids, strategy, keep_last, max_results))
+        with telemetry.operation("prune", self.engine):
+            await self._drive(self.prune_steps(thread_ids, strategy, keep_last, max_results))
 
     # -- reads ---------------------------------------------------------------
 
     async def aget_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
-        return await self._drive(self.get_tuple_steps(config))
+        with self._observe("get_tuple", config):
+            return await self._drive(self.get_tuple_steps(config))
 
     async def aget_delta_channel_history(self, *, config: RunnableConfig,
                                          channels: Sequence[str]) -> Mapping[str, DeltaChannelHistory]:
@@ -156,8 +165,9 @@ class AsyncRedisSaver(Operations, BaseCheckpointSaver[str]):
         thread_ids = [wanted] if wanted not in (None, "") else [t async for t in self.athreads()]
         if self.loop is None:
             self.loop = asyncio.get_running_loop()
-        async for tup in self.engine.stream(self.list_stream(config, thread_ids, filter, before, limit)):
-            yield tup
+        with self._observe("list", config, current=False):
+            async for tup in self.engine.stream(self.list_stream(config, thread_ids, filter, before, limit)):
+                yield tup
 
     async def athreads(self, match: str = "*") -> AsyncIterator[str]:
         """Ids of this saver's threads matching the glob ``match`` (``SCAN``), in no order."""

@@ -32,6 +32,7 @@ from langgraph.checkpoint.base import (
 )
 
 from .. import keys as _keys
+from .. import telemetry
 from ..codec import Codec
 from ..engine import EngineBase
 from ..errors import CheckpointError, check_ids, check_int
@@ -86,6 +87,13 @@ class Operations:
         self.codec: Codec = opts.codec.strict()  # every blob's shape is ours: str keys, bytes
         self._write_options = f"{opts.ttl_ms} {1 if opts.min_replicas else 0}"
         self._put_options = f"{self._write_options} {opts.segment_checkpoints} {opts.segment_bytes}"
+
+    def _observe(self, name: str, config: Optional[RunnableConfig], current: bool = True) -> Any:
+        """The telemetry of one saver operation on ``config``'s thread, with its namespace."""
+        conf = (config or {}).get("configurable", {})
+        op = telemetry.operation(name, self.engine, conf.get("thread_id"), current)
+        op.namespace = conf.get("checkpoint_ns")
+        return op
 
     def get_next_version(self, current: Optional[str], channel: None = None) -> str:
         """Zero-padded counter plus a random fraction, so versions sort as text."""

@@ -26,6 +26,7 @@ from ..store import RedisCheckpointer
 from .aio import AsyncMethods
 from .compat import ConnStringMethods, target
 from .operations import Operations, thread_text
+from .. import telemetry
 
 if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
     from langgraph.checkpoint.base import DeltaChannelHistory
@@ -82,16 +83,21 @@ class RedisSaver(ConnStringMethods, AsyncMethods, Operations, BaseCheckpointSave
 
     def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
             new_versions: ChannelVersions) -> RunnableConfig:
-        steps = self.put_steps(config, checkpoint, metadata, new_versions)
-        self.engine.warn_if_evictable()
-        return self.engine.drive(steps)
+        with self._observe("put", config) as op:
+            steps = self.put_steps(config, checkpoint, metadata, new_versions)
+            self.engine.warn_if_evictable()
+            found = self.engine.drive(steps)
+            op.outcome = "saved"
+            return found
 
     def put_writes(self, config: RunnableConfig, writes: Sequence[Tuple[str, Any]], task_id: str,
                    task_path: str = "") -> None:
-        self.engine.drive(self.put_writes_steps(config, writes, task_id, task_path))
+        with self._observe("put_writes", config):
+            self.engine.drive(self.put_writes_steps(config, writes, task_id, task_path))
 
     def delete_thread(self, thread_id: str) -> None:
-        self.engine.drive(self.delete_thread_steps(thread_id))
+        with telemetry.operation("delete_thread", self.engine, thread_id):
+            self.engine.drive(self.delete_thread_steps(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         wanted = set(check_ids("run_ids", run_ids))
@@ -100,7 +106,8 @@ class RedisSaver(ConnStringMethods, AsyncMethods, Operations, BaseCheckpointSave
                 self.engine.drive(self.remove_runs_steps(thread_id, wanted))
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self.engine.drive(self.copy_thread_steps(source_thread_id, target_thread_id))
+        with telemetry.operation("copy_thread", self.engine, source_thread_id):
+            self.engine.drive(self.copy_thread_steps(source_thread_id, target_thread_id))
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest", keep_last: Optional[int] = None,
               max_results: int = 10000) -> None:
@@ -110,12 +117,14 @@ class RedisSaver(ConnStringMethods, AsyncMethods, Operations, BaseCheckpointSave
         LangGraph's Postgres saver. ``max_results`` is taken for code written for
         langgraph-checkpoint-redis; this saver reads a thread in pages whatever its size.
         """
-        self.engine.drive(self.prune_steps(thread_ids, strategy, keep_last, max_results))
+        with telemetry.operation("prune", self.engine):
+            self.engine.drive(self.prune_steps(thread_ids, strategy, keep_last, max_results))
 
     # -- reads ---------------------------------------------------------------
 
     def get_tuple(self, config: RunnableConfig) -> Optional[CheckpointTuple]:
-        return self.engine.drive(self.get_tuple_steps(config))
+        with self._observe("get_tuple", config):
+            return self.engine.drive(self.get_tuple_steps(config))
 
     def get_delta_channel_history(self, *, config: RunnableConfig,
                                   channels: Sequence[str]) -> Mapping[str, DeltaChannelHistory]:
@@ -134,7 +143,8 @@ class RedisSaver(ConnStringMethods, AsyncMethods, Operations, BaseCheckpointSave
             return
         wanted = (config or {}).get("configurable", {}).get("thread_id")
         thread_ids = [wanted] if wanted not in (None, "") else list(self.threads())
-        yield from self.engine.stream(self.list_stream(config, thread_ids, filter, before, limit))
+        with self._observe("list", config, current=False):
+            yield from self.engine.stream(self.list_stream(config, thread_ids, filter, before, limit))
 
     def threads(self, match: str = "*") -> Iterator[str]:
         """Ids of this saver's threads matching the glob ``match`` (``SCAN`` on every

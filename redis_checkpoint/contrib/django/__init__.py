@@ -12,7 +12,12 @@ or several by name, like ``CACHES``::
     }
 
 ``OPTIONS`` are the keywords of ``RedisCheckpointer.from_url``; ``types`` and ``upgrade``
-may name their classes and function by dotted path (``"orders.models.Order"``). In a view::
+may name their classes and function by dotted path (``"orders.models.Order"``).
+
+Listed in ``INSTALLED_APPS`` as ``"redis_checkpoint.contrib.django"``, it adds a system
+check of the setting (``manage.py check``, without connecting) and the command
+``manage.py checkpoints [--using NAME] <command> ...`` (the command line's commands, on a
+configured checkpointer). In a view::
 
     from redis_checkpoint.contrib.django import get_checkpointer
     cp = get_checkpointer()            # or get_checkpointer("audit")
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping
 
-from . import require
+from .. import require
 
 require("django", "django", "redis_checkpoint.contrib.django")
 
@@ -34,9 +39,9 @@ from django.conf import settings  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.core.signals import setting_changed  # noqa: E402
 
-from ..locks import ForkSafeLock  # noqa: E402
-from ..store import RedisCheckpointer  # noqa: E402
-from ..types import load_types  # noqa: E402
+from ...locks import ForkSafeLock  # noqa: E402
+from ...store import RedisCheckpointer  # noqa: E402
+from ...types import load_types  # noqa: E402
 
 SETTING = "REDIS_CHECKPOINT"
 
@@ -86,16 +91,21 @@ def _build(name: str) -> RedisCheckpointer:
             f"no checkpointer {name!r} in settings.{SETTING}; configured: {sorted(entries)}"
         )
     entry = entries[name]
-    options = dict(entry.get("OPTIONS", {}))
     try:
-        # settings name classes and functions by dotted path: "orders.models.Order"
-        if isinstance(options.get("types"), (list, tuple)):
-            options["types"] = [load_types([t], "types")[0] if isinstance(t, str) else t for t in options["types"]]
-        if isinstance(options.get("upgrade"), str):
-            options["upgrade"] = load_types([options["upgrade"]], "upgrade")[0]
-        return RedisCheckpointer.from_url(entry["URL"], **options)
+        return RedisCheckpointer.from_url(entry["URL"], **resolved(entry))
     except (TypeError, ValueError) as exc:
         raise ImproperlyConfigured(f"settings.{SETTING}[{name!r}]: {exc}") from exc
+
+
+def resolved(entry: Mapping[str, Any]) -> Dict[str, Any]:
+    """An entry's ``OPTIONS``, with the classes and function its dotted paths name
+    (``"orders.models.Order"``); ``ValueError`` naming a path that cannot be imported."""
+    options = dict(entry.get("OPTIONS", {}))
+    if isinstance(options.get("types"), (list, tuple)):
+        options["types"] = [load_types([t], "types")[0] if isinstance(t, str) else t for t in options["types"]]
+    if isinstance(options.get("upgrade"), str):
+        options["upgrade"] = load_types([options["upgrade"]], "upgrade")[0]
+    return options
 
 
 def reset() -> None:

@@ -19,18 +19,17 @@ than ``retry_budget`` + 60 s ago) is saved again, as the newest.
 """
 from __future__ import annotations
 
-import sys
 from typing import IO, Any, Callable, Dict, Iterator, List, Tuple
 
 import cbor2
 
-from .. import core
-from ..base import ANY
-from ..errors import SerializationError, StateTooLargeError, check_int
-from ..ids import validate_id
-from ..keys import validate_thread_id
-from ..records import encode_metadata
-from ..store import RedisCheckpointer
+from . import core
+from .base import ANY
+from .errors import SerializationError, StateTooLargeError, check_int
+from .ids import validate_id
+from .keys import validate_thread_id
+from .records import encode_metadata
+from .store import RedisCheckpointer
 
 FORMAT = "redis-checkpoint-export"
 VERSION = 1
@@ -43,17 +42,6 @@ Entry = Tuple[str, Any, Any, int]  # checkpoint id, state, metadata, state versi
 class ImportFormatError(ValueError):
     """The file is not an export this version can read."""
 
-
-def progress_printer(label: str) -> Callable[[int], None]:
-    """A one-line counter on a terminal's stderr; silent when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        return lambda _n: None
-
-    def show(n: int) -> None:
-        sys.stderr.write(f"\r{label}: {n} threads")
-        sys.stderr.flush()
-
-    return show
 
 
 def export(cp: RedisCheckpointer, match: str, out: IO[bytes], on_thread: Callable[[int], None]) -> Tuple[int, int]:
