@@ -20,6 +20,7 @@ path skips is listed in ``docs/design.md``.
 from __future__ import annotations
 
 import copy
+import functools
 import weakref
 from typing import Any, Generator, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
@@ -127,20 +128,15 @@ class EngineBase:
     def client(self) -> Any:
         return self.link.client
 
-    @property
+    @functools.cached_property
     def address(self) -> Tuple[Optional[str], Optional[int]]:
         """``(host, port)`` of the server (a cluster's first node), for telemetry."""
-        found = self.__dict__.get("_address")
-        if found is None:
-            client, host, port = self.client, None, None
-            kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
-            if kwargs is not None:
-                host, port = kwargs.get("host") or kwargs.get("path"), kwargs.get("port")
-            elif hasattr(client, "get_default_node"):
-                node = client.get_default_node()
-                host, port = (node.host, node.port) if node is not None else (None, None)
-            found = self.__dict__["_address"] = (host, port)
-        return found  # type: ignore[no-any-return]
+        client = self.client
+        kwargs = getattr(getattr(client, "connection_pool", None), "connection_kwargs", None)
+        if kwargs is not None:
+            return kwargs.get("host") or kwargs.get("path"), kwargs.get("port")
+        node = client.get_default_node() if hasattr(client, "get_default_node") else None
+        return (node.host, node.port) if node is not None else (None, None)
 
     @property
     def save_options(self) -> str:
@@ -164,8 +160,6 @@ class EngineBase:
 
     def graph_keys(self, thread_id: Any, name: str = "thread_id") -> _keys.GraphKeys:
         return _keys.graph_keys(self.options.key_prefix, _keys.validate_thread_id(thread_id, name))
-
-    evalsha = staticmethod(evalsha)
 
     def require_replicas(self, acked: int, op: str, thread_id: str, metadata: object = None) -> None:
         """:class:`ReplicationError` when a durable write reached fewer than ``min_replicas``."""

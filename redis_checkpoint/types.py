@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import sys
-from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from cbor2 import CBORTag
 

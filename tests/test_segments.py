@@ -17,6 +17,7 @@ from langgraph.checkpoint.base import create_checkpoint, empty_checkpoint
 from redis_checkpoint import RedisCheckpointer
 from redis_checkpoint import transfer
 from redis_checkpoint.core import INLINE_MAX
+from redis_checkpoint.steps import evalsha
 from redis_checkpoint.langgraph import RedisSaver
 
 MB = 1024 * 1024
@@ -165,7 +166,7 @@ def test_a_large_save_resent_after_its_segment_moved_on_leaves_no_stray_state(
     state = {"pad": os.urandom(INLINE_MAX * 2)}
     blob = engine.options.codec.encode(state)
     args = ("X", "call-field", len(blob), "", b"", engine.save_options)
-    body = [("HSET", keys.active, "call-field", blob), engine.evalsha(engine.scripts.save, keys, args)]
+    body = [("HSET", keys.active, "call-field", blob), evalsha(engine.scripts.save, keys, args)]
     for attempt in range(2):  # the same call twice, as a retry re-sends it
         engine.call("save", "t", keys.head, body, (engine.scripts.save,), transaction=True)
         if attempt == 0:

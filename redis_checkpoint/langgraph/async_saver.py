@@ -33,7 +33,7 @@ from ..errors import check_ids, check_int
 from ..steps import Steps
 from .compat import target
 from .. import telemetry
-from .operations import Operations, thread_text
+from .operations import Operations
 
 if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
     from langgraph.checkpoint.base import DeltaChannelHistory
@@ -100,10 +100,6 @@ class AsyncRedisSaver(Operations, BaseCheckpointSaver[str]):
     async def __aexit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
                         tb: Optional[TracebackType]) -> None:
         await self.aclose()
-
-    def keys(self, thread_id: Any) -> _keys.GraphKeys:
-        """The Redis keys of a LangGraph thread that every put touches."""
-        return self.engine.graph_keys(thread_text(thread_id))
 
     # -- writes --------------------------------------------------------------
 

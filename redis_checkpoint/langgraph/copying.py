@@ -18,7 +18,7 @@ until the copy ends.
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Sequence, Tuple
 
 from .. import keys as _keys
 from ..errors import StorageError

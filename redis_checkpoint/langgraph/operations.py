@@ -63,9 +63,6 @@ def thread_text(thread_id: Any) -> Any:
     return thread_id
 
 
-_thread_text = thread_text
-
-
 def _part(name: str, value: Any) -> str:
     text = str(value)
     if SEP in text or "\n" in text:
@@ -113,7 +110,7 @@ class Operations:
 
     def keys(self, thread_id: Any) -> _keys.GraphKeys:
         """The Redis keys of a LangGraph thread that every put touches."""
-        return self.engine.graph_keys(_thread_text(thread_id))
+        return self.engine.graph_keys(thread_text(thread_id))
 
     # -- writes --------------------------------------------------------------
 
@@ -269,10 +266,10 @@ class Operations:
     def copy_thread_steps(self, source_thread_id: str, target_thread_id: str) -> Steps[None]:
         # a snapshot of the source, then pages into the target's slot (copying.py)
         engine = self.engine
-        source = engine.graph_keys(_thread_text(source_thread_id), "source_thread_id")
-        target = engine.graph_keys(_thread_text(target_thread_id), "target_thread_id")
-        return copying.copy_thread(engine, _thread_text(source_thread_id), source,
-                                   _thread_text(target_thread_id), target)
+        source = engine.graph_keys(thread_text(source_thread_id), "source_thread_id")
+        target = engine.graph_keys(thread_text(target_thread_id), "target_thread_id")
+        return copying.copy_thread(engine, thread_text(source_thread_id), source,
+                                   thread_text(target_thread_id), target)
 
     def prune_steps(self, thread_ids: Sequence[str], strategy: str, keep_last: Optional[int],
                     max_results: int) -> Steps[None]:
@@ -341,7 +338,7 @@ class Operations:
         conf = config["configurable"]
         thread_id, ns = conf["thread_id"], conf.get("checkpoint_ns", "")
         keys = self.keys(thread_id)
-        engine, script = self.engine, self.engine.scripts.lg_get
+        script = self.engine.scripts.lg_get
         reply = yield from run("get", thread_id, script, keys, (ns, get_checkpoint_id(config) or "", ""))
         if len(reply) == 2 and isinstance(reply[1], int):  # in a sealed segment: read it there
             seg = reply[1]
@@ -381,7 +378,7 @@ class Operations:
                 return []
             cid = newest.config["configurable"]["checkpoint_id"]
         keys = self.keys(thread_id)
-        engine, script = self.engine, self.engine.scripts.lg_chain
+        script = self.engine.scripts.lg_chain
         seg: Union[int, str] = ""
         reply = yield from run("get", thread_id, script, (keys.head, keys.writes, keys.active), (ns, cid, seg, PAGE))
         if len(reply) == 2 and isinstance(reply[1], int):  # it is in a sealed segment: walk there
@@ -437,7 +434,6 @@ class Operations:
         """Checkpoints of a thread, newest id first per namespace, a page per call (and one
         more per sealed segment the page reaches into)."""
         keys = self.keys(thread_id)
-        engine = self.engine
         bare = "" if with_values else "1"
         after: Optional[str] = ""
         while after is not None:

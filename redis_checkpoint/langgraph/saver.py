@@ -25,7 +25,7 @@ from ..errors import check_ids, check_int
 from ..store import RedisCheckpointer
 from .aio import AsyncMethods
 from .compat import ConnStringMethods, target
-from .operations import Operations, thread_text
+from .operations import Operations
 from .. import telemetry
 
 if TYPE_CHECKING:  # langgraph-checkpoint before 4.1 has no DeltaChannelHistory
@@ -74,10 +74,6 @@ class RedisSaver(ConnStringMethods, AsyncMethods, Operations, BaseCheckpointSave
 
     def close(self) -> None:
         self.checkpointer.close()
-
-    def keys(self, thread_id: Any) -> _keys.GraphKeys:
-        """The Redis keys of a LangGraph thread that every put touches."""
-        return self.engine.graph_keys(thread_text(thread_id))
 
     # -- writes --------------------------------------------------------------
 
