@@ -2,6 +2,7 @@
 #              redis-server binary exists, run the whole suite in parallel (xdist)
 # make test-min-deps - the tests that lean on redis-py, cbor2 and snappy, on the oldest versions allowed
 # make test-trixie - the whole suite again on Redis 8.0 and Valkey 8.1 (Debian trixie's, fetched, not installed)
+# make test-pythons - the whole suite again on the oldest and the newest Python supported (PYTHONS)
 # make test-langgraph-upstream - LangGraph's own checkpointer tests (pinned sdist) on RedisSaver
 # make test-incumbent - the migration from langgraph-checkpoint-redis, against the real one
 # make docs  - the documentation site, built with mkdocs build --strict into site/
@@ -15,7 +16,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: test-langgraph-upstream test-incumbent docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn example-asgi
+.PHONY: test-pythons test-langgraph-upstream test-incumbent docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn example-asgi
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,14 @@ test-trixie: $(VENV)/.installed
 	sh scripts/fetch-trixie-servers $(TRIXIE)
 	PATH="$(abspath $(TRIXIE))/bin:$$PATH" sh -c 'redis-server --version | grep " v=8\." && valkey-server --version | grep " v=8\."'
 	env -u REDIS_URL PATH="$(abspath $(TRIXIE))/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+
+# The oldest and the newest Python the package supports, each in a virtualenv of its own
+# (.venv-py3.10, ...), from pyenv or PATH (scripts/python-for); one the machine lacks is
+# reported as not tested.
+PYTHONS ?= 3.10 3.13
+test-pythons:
+	sh scripts/ensure-redis-server
+	PYTEST_ARGS="$(PYTEST_ARGS)" sh scripts/test-pythons $(PYTHONS)
 
 # The demo needs the package alone (no test or benchmark extras), in a virtualenv of its
 # own, and a redis-server; KEEP=1 leaves that server running for the command line.

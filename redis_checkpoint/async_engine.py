@@ -13,6 +13,7 @@ or of the cluster node's (``wire.AsyncNode``);
 from __future__ import annotations
 
 import asyncio
+import inspect
 import warnings
 from typing import Any, AsyncIterator, Awaitable, Callable, Dict, Optional, Sequence
 
@@ -39,7 +40,7 @@ class AsyncLink:
     to use instead (``from_url`` asking the server whether it is a cluster node)."""
 
     def __init__(self, client: Any, fast_path: bool, owned: bool, resolve: Optional[Resolve] = None) -> None:
-        if not hasattr(client, "evalsha") or not asyncio.iscoroutinefunction(getattr(client, "execute_command", None)):
+        if not hasattr(client, "evalsha") or not inspect.iscoroutinefunction(getattr(client, "execute_command", None)):
             raise TypeError(f"client must be a redis.asyncio client, not {type(client).__name__} "
                             "(a blocking client goes to RedisCheckpointer)")
         if client.get_encoder().decode_responses:

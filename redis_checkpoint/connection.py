@@ -32,6 +32,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelConnectionPool
 
+from .errors import CERTIFICATE_HINT, refused_credentials, untrusted_certificate
+
 SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
 
 
@@ -186,9 +188,11 @@ def unreachable(url: str, exc: BaseException) -> str:
     """One line saying why the server at ``url`` did not answer, and what to check."""
     where = address(url)
     text = str(exc)
-    if isinstance(exc, redis.AuthenticationError) or "WRONGPASS" in text or "NOAUTH" in text:
+    if refused_credentials(exc):
         return (f"Redis at {where} refused the credentials: check the user name and password "
                 "in the URL (or the username= and password= options) and the ACL user")
+    if untrusted_certificate(exc):
+        return f"Redis at {where} has a TLS certificate this client does not trust: {CERTIFICATE_HINT}"
     if isinstance(exc, redis.TimeoutError):
         return f"no answer from Redis at {where} in time: is the host reachable, and the port right?"
     if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:

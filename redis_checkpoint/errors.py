@@ -194,12 +194,34 @@ def storage_error(op: str, thread_id: Optional[str], exc: BaseException) -> Stor
     )
 
 
-def _hint(exc: BaseException) -> str:
-    """What a server before Redis 7 makes of our scripts' ``#!lua`` line, and refused
-    credentials, said plainly."""
+def refused_credentials(exc: BaseException) -> bool:
+    """Whether the server refused our credentials (redis-py raises some of those as a
+    ``ConnectionError``)."""
     text = str(exc)
-    if type(exc).__name__ == "AuthenticationError" or "WRONGPASS" in text or "NOAUTH" in text:
+    return (any(kind.__name__ == "AuthenticationError" for kind in type(exc).__mro__)
+            or "WRONGPASS" in text or "NOAUTH" in text)
+
+
+def untrusted_certificate(exc: BaseException) -> bool:
+    """Whether the TLS handshake failed because this client does not trust the server's
+    certificate (an unknown CA, a host name it does not name): redis-py words it as a
+    ``ConnectionError`` carrying OpenSSL's reason."""
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+#: What to do about a certificate :func:`untrusted_certificate` recognises.
+CERTIFICATE_HINT = ("pass ssl_ca_certs= with the CA that signed the server's certificate, "
+                    "and use a host name the certificate names")
+
+
+def _hint(exc: BaseException) -> str:
+    """Refused credentials, an untrusted certificate, and what a server before Redis 7
+    makes of our scripts' ``#!lua`` line, said plainly."""
+    text = str(exc)
+    if refused_credentials(exc):
         return " (the server refused the credentials: check the URL's user name and password, and the ACL user)"
+    if untrusted_certificate(exc):
+        return f" (this client does not trust the server's TLS certificate: {CERTIFICATE_HINT})"
     if "compiling script" in text and "near '#'" in text:
         return (" (this server cannot read the '#!lua' line that opens every script: "
                 "redis-checkpoint needs Redis 7.0 or later, or Valkey)")

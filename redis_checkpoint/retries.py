@@ -10,8 +10,9 @@ Retried, because each may clear up by itself during a failover or resharding:
 connection errors and timeouts (a killed or restarted node, a lost reply),
 ``CLUSTERDOWN``, ``TRYAGAIN``, an uncovered slot, and ``MOVED``/``ASK`` seen
 where redis-py does not follow them (the pipeline that runs a save with WAIT).
-Not retried: refused credentials, out of memory, ``READONLY``, ``BUSY`` and other
-script errors: they need an operator, and retrying would only add load.
+Not retried: refused credentials, a server certificate this client does not
+trust, out of memory, ``READONLY``, ``BUSY`` and other script errors: they need
+an operator, and retrying would only add load.
 
 Re-sending a save whose reply was lost is safe: the save script recognises
 the checkpoint id it already stored (see ``save.lua``).
@@ -35,7 +36,6 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import (
     AskError,
-    AuthenticationError,
     ClusterDownError,
     ConnectionError,
     MovedError,
@@ -46,7 +46,7 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 from . import telemetry
-from .errors import check_number
+from .errors import check_number, refused_credentials, untrusted_certificate
 
 T = TypeVar("T")
 logger = logging.getLogger("redis_checkpoint")
@@ -134,10 +134,11 @@ class RetryPolicy:
             where = op if thread_id is None else f"{op} of thread {thread_id!r}"
             logger.warning("%s: attempt %d failed: %s: %s", where, attempts, type(error).__name__, error)
 
-        return failed, lambda error: time.monotonic() < deadline and not refused(error)
+        return failed, lambda error: time.monotonic() < deadline and not hopeless(error)
 
 
-def refused(error: Exception) -> bool:
-    """Whether the server refused our credentials: redis-py raises that as a
-    ``ConnectionError``, but trying again cannot help, and would hammer an ACL."""
-    return isinstance(error, AuthenticationError) or "WRONGPASS" in str(error) or "NOAUTH" in str(error)
+def hopeless(error: Exception) -> bool:
+    """Whether trying again cannot help though redis-py raises a ``ConnectionError``: the
+    server refused our credentials (retrying would hammer an ACL), or we refused its
+    certificate."""
+    return refused_credentials(error) or untrusted_certificate(error)

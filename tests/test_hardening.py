@@ -1,6 +1,7 @@
 """Hardening on real servers: eviction policies, BUSY scripts, pools under load, TLS, ACLs, secrets."""
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import subprocess
@@ -165,7 +166,7 @@ def certificates(tmp_path_factory: Any) -> Any:
     return make_certificates(str(tmp_path_factory.mktemp("tls")))
 
 
-def test_tls_server_through_rediss_url(certificates: Any, prefix: str) -> None:
+def test_tls_server_through_rediss_url(certificates: Any, prefix: str, caplog: pytest.LogCaptureFixture) -> None:
     tls_port = free_port()
     with RedisServer(
         "--tls-port", str(tls_port), "--tls-cert-file", certificates.cert, "--tls-key-file", certificates.key,
@@ -176,8 +177,15 @@ def test_tls_server_through_rediss_url(certificates: Any, prefix: str) -> None:
             meta = cp.save("t", {"secret": "over tls"})
             assert cp.load("t").id == meta.id  # type: ignore[union-attr]
             assert cp.client.connection_pool.connection_class.__name__ == "SSLConnection"
-        with pytest.raises(StorageError):  # an untrusted certificate is refused
-            RedisCheckpointer.from_url(url, key_prefix=prefix, retry_budget=0.2)
+        # a certificate this client does not trust: refused, said so, and never retried
+        with pytest.raises(StorageError, match="does not trust") as err:
+            RedisCheckpointer.from_url(url, key_prefix=prefix)
+        assert "ssl_ca_certs=" in str(err.value) and err.value.operation == "connect"
+        caplog.set_level(logging.WARNING, "redis_checkpoint")
+        with RedisCheckpointer.from_url(url, key_prefix=prefix, cluster=False) as lazy:
+            with pytest.raises(StorageError, match="does not trust the server's TLS certificate"):
+                lazy.save("t", 1)
+        assert not [r for r in caplog.records if "attempt" in r.getMessage()]
 
 
 # -- ACL --------------------------------------------------------------------------------
