@@ -193,8 +193,15 @@ def unreachable(url: str, exc: BaseException) -> str:
                 "in the URL (or the username= and password= options) and the ACL user")
     if untrusted_certificate(exc):
         return f"Redis at {where} has a TLS certificate this client does not trust: {CERTIFICATE_HINT}"
+    tls = urlsplit(url).scheme.startswith("rediss")
     if isinstance(exc, redis.TimeoutError):
+        if tls:  # a plain server waits for the end of a line that a TLS hello never sends
+            return (f"no answer from Redis at {where} in time: is the host reachable, and is the port "
+                    "one where the server speaks TLS (rediss://)?")
         return f"no answer from Redis at {where} in time: is the host reachable, and the port right?"
+    if not tls and ("reset by peer" in text or "closed by server" in text):
+        return (f"Redis at {where} closed the connection at once: if the server only takes TLS, "
+                "the URL starts with rediss://")
     if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
         return f"cannot reach Redis at {where}: the host name does not resolve; check the URL"
     if "refused" in text.lower() or "Connect call failed" in text:  # asyncio words it so
