@@ -1,6 +1,7 @@
 """Hardening on real servers: eviction policies, BUSY scripts, pools under load, TLS, ACLs, secrets."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import resource
@@ -186,6 +187,48 @@ def test_tls_server_through_rediss_url(certificates: Any, prefix: str, caplog: p
             with pytest.raises(StorageError, match="does not trust the server's TLS certificate"):
                 lazy.save("t", 1)
         assert not [r for r in caplog.records if "attempt" in r.getMessage()]
+
+
+@pytest.mark.cluster
+def test_tls_cluster(certificates: Any, prefix: str) -> None:
+    """A Redis Cluster that speaks TLS, nodes to each other too (managed services offer
+    this): the checkpointer finds the cluster, routes to every primary and reads back,
+    blocking and asyncio alike."""
+    from redis_checkpoint import AsyncRedisCheckpointer
+    from redis_checkpoint.langgraph import RedisSaver
+    from redis_checkpoint.testing import RedisClusterServers
+
+    with RedisClusterServers(tls=certificates) as cluster:
+        with RedisCheckpointer.from_url(cluster.tls_url, key_prefix=prefix, ssl_ca_certs=certificates.ca) as cp:
+            assert isinstance(cp.client, redis.RedisCluster)
+            threads = [f"t{i}" for i in range(30)]  # ids whose slots fall on every primary
+            assert len({cp.client.get_node_from_key(f"{prefix}:{{{t}}}:head").name for t in threads}) == 3
+            for t in threads:
+                cp.save(t, {"thread": t, "step": 1})
+                cp.save(t, {"thread": t, "step": 2})
+            assert all(cp.load(t).state == {"thread": t, "step": 2} for t in threads)  # type: ignore[union-attr]
+            assert sorted(cp.threads()) == sorted(threads) and len(cp.list("t7")) == 2
+            conn = cp.client.get_default_node().redis_connection.connection_pool.get_connection()
+            assert type(conn).__name__ == "SSLConnection"
+
+        async def go() -> None:
+            async with AsyncRedisCheckpointer.from_url(cluster.tls_url, key_prefix=prefix,
+                                                       ssl_ca_certs=certificates.ca) as acp:
+                for t in threads:
+                    latest = await acp.load(t)
+                    assert latest is not None
+                    await acp.save(t, {"thread": t, "step": 3}, expected_id=latest.id)
+                assert [(await acp.load(t)).state["step"] for t in threads] == [3] * 30  # type: ignore[union-attr]
+
+        asyncio.run(go())
+        config = {"configurable": {"thread_id": "lg", "checkpoint_ns": ""}}
+        with RedisSaver.from_url(cluster.tls_url, key_prefix=prefix + "lg", ssl_ca_certs=certificates.ca) as saver:
+            from langgraph.checkpoint.base import empty_checkpoint
+
+            saver.put(config, empty_checkpoint(), {"step": 0}, {})
+            assert saver.get_tuple(config) is not None
+        with pytest.raises(StorageError, match="does not trust"):  # the CA is not passed
+            RedisCheckpointer.from_url(cluster.tls_url, key_prefix=prefix)
 
 
 # -- ACL --------------------------------------------------------------------------------

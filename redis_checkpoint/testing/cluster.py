@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import Any, List
+from typing import Any, List, Optional
 
 import redis
 from redis.crc import key_slot
 
-from .server import INSTALL_HINT, RedisServer, ServerGroup, wait_until, write_acknowledged
+from .server import INSTALL_HINT, RedisServer, ServerGroup, free_port, wait_until, write_acknowledged
+from .tls import Certificates
 
 
 def _replicas_ack(client: Any) -> bool:
@@ -39,23 +40,35 @@ class RedisClusterServers(ServerGroup):
     the cluster is created with ``redis-cli --cluster create`` and returned only once
     every slot is served and every replica reports ``master_link_status:up``, so
     fault tests may kill a primary right away.
+
+    With ``tls`` (:func:`~redis_checkpoint.testing.tls.make_certificates`), each node
+    also listens for TLS on a port of its own, and the nodes talk to each other over
+    TLS; a client on :attr:`tls_url` is told the nodes' TLS ports.
     """
 
-    def __init__(self, primaries: int = 3, timeout: float = 60.0) -> None:
+    def __init__(self, primaries: int = 3, timeout: float = 60.0, tls: Optional[Certificates] = None) -> None:
         cli = shutil.which("redis-cli")
         if cli is None:
             raise RuntimeError(INSTALL_HINT.replace("redis-server was", "redis-cli was"))
         self.nodes: List[RedisServer] = []
-        self._cli, self._primaries = cli, primaries
+        self.tls_ports: List[int] = []
+        self._cli, self._primaries, self._tls = cli, primaries, tls
         self._launch(timeout)
 
     def _start(self, timeout: float) -> None:
         for _ in range(self._primaries * 2):
+            tls: List[str] = []
+            if self._tls is not None:
+                self.tls_ports.append(free_port())
+                tls = ["--tls-port", str(self.tls_ports[-1]), "--tls-cert-file", self._tls.cert,
+                       "--tls-key-file", self._tls.key, "--tls-ca-cert-file", self._tls.ca,
+                       "--tls-auth-clients", "no", "--tls-cluster", "yes", "--tls-replication", "yes"]
             # nodes.conf lands in each node's own --dir
             node = RedisServer(
                 "--cluster-enabled", "yes",
                 "--cluster-node-timeout", "2000",
                 "--repl-diskless-sync-delay", "0",
+                *tls,
             )
             self.nodes.append(node)
         subprocess.run(
@@ -68,6 +81,13 @@ class RedisClusterServers(ServerGroup):
     @property
     def url(self) -> str:
         return self.nodes[0].url
+
+    @property
+    def tls_url(self) -> str:
+        """``rediss://`` to the first node's TLS port (pass ``ssl_ca_certs=`` the CA)."""
+        if not self.tls_ports:
+            raise RuntimeError("this cluster was started without tls=")
+        return f"rediss://localhost:{self.tls_ports[0]}/0"
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         wait_until(lambda: all(self._node_ready(n) for n in self.nodes), timeout,
