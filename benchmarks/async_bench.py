@@ -11,7 +11,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import statistics
 import sys
@@ -25,6 +24,7 @@ import snappy
 
 from redis_checkpoint import AsyncRedisCheckpointer
 
+from . import run_alone
 from .states import conversation
 
 TASKS = 100
@@ -125,14 +125,7 @@ def report(res: Dict[str, Any]) -> List[str]:
 
 
 def main(argv: "List[str] | None" = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.async_bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--url")
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args(argv)
-    from . import target
-
-    with target(args.url) as (_client, url, _local):
-        print("\n".join(report(run(url, args.rounds))))
+    run_alone("async_bench", __doc__, run, report, argv)
 
 
 if __name__ == "__main__":

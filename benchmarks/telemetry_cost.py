@@ -11,7 +11,6 @@ its spread is wider than the effect; the first is the figure to read.
 """
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -21,6 +20,7 @@ from typing import Any, Dict, List
 
 from redis_checkpoint import RedisCheckpointer, telemetry
 
+from . import run_alone
 from .states import conversation
 
 
@@ -77,14 +77,7 @@ def report(res: Dict[str, Dict[str, float]]) -> List[str]:
 
 
 def main(argv: "List[str] | None" = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.telemetry_cost", description=__doc__.split("\n")[0])
-    parser.add_argument("--url")
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args(argv)
-    from . import target
-
-    with target(args.url) as (_client, url, _local):
-        print("\n".join(report(run(url, args.rounds))))
+    run_alone("telemetry_cost", __doc__, run, report, argv)
 
 
 if __name__ == "__main__":
