@@ -103,9 +103,8 @@ class AsyncRedisCheckpointer(EngineShell):
         compare-and-set, loading and stepping again on a conflict. ``step`` may be a
         plain function or a coroutine function."""
         check_advance(step, max_conflicts)
-        plan = advance_plan(checkpoint_id, metadata, max_conflicts)
         with telemetry.operation("advance", self.engine, thread_id) as op:
-            saves = 0
+            plan = advance_plan(checkpoint_id, metadata, max_conflicts, op)
             try:
                 kind, arg = next(plan)
                 while True:
@@ -118,15 +117,12 @@ class AsyncRedisCheckpointer(EngineShell):
                             if inspect.isawaitable(out):
                                 out = await out
                         else:
-                            saves += 1
-                            op.attempts = saves
                             out = await self.save(thread_id, **arg)
                     except ConflictError as exc:
                         kind, arg = plan.throw(exc)
                     else:
                         kind, arg = plan.send(out)
             except StopIteration as stop:
-                op.outcome = "saved"
                 return stop.value  # type: ignore[no-any-return]
 
     async def aclose(self) -> None:

@@ -102,9 +102,8 @@ class Checkpointer(abc.ABC):
         ``max_conflicts`` conflicts in a row.
         """
         check_advance(step, max_conflicts)
-        plan = advance_plan(checkpoint_id, metadata, max_conflicts)
         with telemetry.operation("advance", getattr(self, "engine", None), thread_id) as op:
-            saves = 0
+            plan = advance_plan(checkpoint_id, metadata, max_conflicts, op)
             try:
                 kind, arg = next(plan)
                 while True:
@@ -115,15 +114,12 @@ class Checkpointer(abc.ABC):
                         elif kind == "step":
                             out = step(arg)
                         else:
-                            saves += 1
-                            op.attempts = saves
                             out = self.save(thread_id, **arg)
                     except ConflictError as exc:
                         kind, arg = plan.throw(exc)
                     else:
                         kind, arg = plan.send(out)
             except StopIteration as stop:
-                op.outcome = "saved"
                 return stop.value  # type: ignore[no-any-return]
 
     def close(self) -> None:
@@ -150,26 +146,37 @@ def check_advance(step: Any, max_conflicts: Any) -> None:
 
 
 def advance_plan(checkpoint_id: Optional[str], metadata: Optional[Mapping[str, Any]],
-                 max_conflicts: int) -> Generator[Tuple[str, Any], Any, CheckpointMetadata]:
+                 max_conflicts: int, op: Any) -> Generator[Tuple[str, Any], Any, CheckpointMetadata]:
     """``advance``'s loop, written once for the blocking and the asyncio checkpointer.
 
     It yields what to do next and is sent the result: ``("load", checkpoint_id or
     None)``, ``("step", state)`` and ``("save", keywords)``; a save's
-    :class:`ConflictError` is thrown back in. It returns the saved metadata.
+    :class:`ConflictError` is thrown back in. It returns the saved metadata, and
+    records on ``op`` (the operation's telemetry) the saves tried and the outcome.
     """
+    saves = 0
+
+    def save(keywords: Dict[str, Any]) -> Generator[Tuple[str, Any], Any, CheckpointMetadata]:
+        nonlocal saves
+        saves += 1
+        op.attempts = saves
+        saved: CheckpointMetadata = yield "save", keywords
+        op.outcome = "saved"
+        return saved
+
     if checkpoint_id is not None:
         done = yield "load", checkpoint_id
         if done is not None:  # a retry of a step that was saved: do not recompute it
-            return (yield "save", {"state": done.state, "checkpoint_id": checkpoint_id})  # type: ignore[no-any-return]
+            return (yield from save({"state": done.state, "checkpoint_id": checkpoint_id}))
     conflict: Optional[ConflictError] = None
     for _ in range(max_conflicts):
         current = yield "load", None
         state = yield "step", current.state if current is not None else None
         try:
-            return (yield "save", {  # type: ignore[no-any-return]
+            return (yield from save({
                 "state": state, "metadata": metadata, "checkpoint_id": checkpoint_id,
                 "expected_id": current.id if current is not None else None,
-            })
+            }))
         except ConflictError as exc:
             conflict = exc
     assert conflict is not None
