@@ -125,24 +125,26 @@ def _init_fields(cls: type, kind: str) -> List[str]:
 
 
 def load_types(paths: Sequence[str], option: str = "types") -> List[Any]:
-    """Classes (or functions) named ``module:Name`` or ``module.Name`` (the command line,
-    Django settings): imported because the operator wrote their names, never because
-    stored bytes did."""
+    """:func:`load_object` of each path."""
+    return [load_object(path, option) for path in paths]
+
+
+def load_object(path: str, option: str = "types") -> Any:
+    """The class (or function) named ``module:Name`` or ``module.Name`` (the command line,
+    Django settings): imported because the operator wrote its name, never because stored
+    bytes did. ``ValueError`` naming ``option`` when it cannot be found."""
     import importlib
 
-    found: List[Any] = []
-    for path in paths:
-        module, sep, attr = path.partition(":") if ":" in path else path.rpartition(".")
-        if not sep or not module or not attr:
-            raise ValueError(f"{option}: {path!r} must look like package.module:ClassName")
-        try:
-            obj: Any = importlib.import_module(module)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as exc:
-            raise ValueError(f"{option}: cannot find {path!r}: {exc}") from None
-        found.append(obj)
-    return found
+    module, sep, attr = path.partition(":") if ":" in path else path.rpartition(".")
+    if not sep or not module or not attr:
+        raise ValueError(f"{option}: {path!r} must look like package.module:ClassName")
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"{option}: cannot find {path!r}: {exc}") from None
+    return obj
 
 
 def optional_registry(types: Optional[Iterable[Any]]) -> Optional[Registry]:

@@ -41,7 +41,7 @@ from django.core.signals import setting_changed  # noqa: E402
 
 from ...locks import ForkSafeLock  # noqa: E402
 from ...store import RedisCheckpointer  # noqa: E402
-from ...types import load_types  # noqa: E402
+from ...types import load_object  # noqa: E402
 
 SETTING = "REDIS_CHECKPOINT"
 
@@ -102,9 +102,9 @@ def resolved(entry: Mapping[str, Any]) -> Dict[str, Any]:
     (``"orders.models.Order"``); ``ValueError`` naming a path that cannot be imported."""
     options = dict(entry.get("OPTIONS", {}))
     if isinstance(options.get("types"), (list, tuple)):
-        options["types"] = [load_types([t], "types")[0] if isinstance(t, str) else t for t in options["types"]]
+        options["types"] = [load_object(t, "types") if isinstance(t, str) else t for t in options["types"]]
     if isinstance(options.get("upgrade"), str):
-        options["upgrade"] = load_types([options["upgrade"]], "upgrade")[0]
+        options["upgrade"] = load_object(options["upgrade"], "upgrade")
     return options
 
 
