@@ -16,7 +16,9 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import NoBackoff
 
-from .connection import check_options, is_sentinel, parse_sentinel_url, pool_options, unreachable
+from .connection import (
+    check_options, is_sentinel, parse_sentinel_url, pool_options, sentinel_options, unreachable,
+)
 from .errors import StorageError
 
 Resolve = Callable[[], Awaitable[Any]]
@@ -76,7 +78,5 @@ def _sentinel_client(url: str, kwargs: Dict[str, Any], pool_timeout: Optional[fl
                      sentinel_kwargs: Optional[Dict[str, Any]]) -> Any:
     hosts, service, options = parse_sentinel_url(url)
     pool_kwargs = dict(kwargs, timeout=pool_timeout, **options)
-    if sentinel_kwargs is None:  # sentinels: same timeouts, no credentials unless given
-        sentinel_kwargs = {k: v for k, v in kwargs.items() if k.startswith("socket_")}
-    sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_kwargs)
+    sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_options(pool_kwargs, sentinel_kwargs))
     return sentinel.master_for(service, connection_pool_class=BlockingSentinelConnectionPool, **pool_kwargs)

@@ -2,7 +2,8 @@
 
 URLs: ``redis://``, ``rediss://`` and ``unix://`` for one server (or, detected,
 a Redis Cluster), and ``redis+sentinel://[user:password@]host1:26379,host2:26379/<service>[/<db>]``
-(``rediss+sentinel://`` for TLS to the servers) for a Sentinel-managed primary.
+(``rediss+sentinel://`` for TLS to the sentinels and the servers) for a Sentinel-managed
+primary.
 
 Defaults (each can be overridden through ``RedisCheckpointer.from_url``):
 
@@ -140,6 +141,19 @@ def parse_sentinel_url(url: str) -> Tuple[List[Tuple[str, int]], str, Dict[str, 
     return hosts, path[0], options
 
 
+def sentinel_options(pool_kwargs: Dict[str, Any], given: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """What the sentinels are reached with: ``given`` (``sentinel_kwargs=``) as it is, else
+    the servers' timeouts and, when the servers take TLS, TLS with the same ``ssl_*``
+    options. No credentials unless given: sentinels seldom share the servers' password."""
+    if given is not None:
+        return given
+    tls = bool(pool_kwargs.get("ssl"))
+    chosen = {k: v for k, v in pool_kwargs.items() if k.startswith("socket_") or (tls and k.startswith("ssl_"))}
+    if tls:
+        chosen["ssl"] = True
+    return chosen
+
+
 def sentinel_client(
     url: str, kwargs: Dict[str, Any], sentinel_kwargs: Optional[Dict[str, Any]] = None
 ) -> redis.Redis:
@@ -147,9 +161,8 @@ def sentinel_client(
     hosts, service, options = parse_sentinel_url(url)
     pool_kwargs = dict(kwargs)
     pool_kwargs.update(options)
-    if sentinel_kwargs is None:  # sentinels: same timeouts, no credentials unless given
-        sentinel_kwargs = {k: v for k, v in kwargs.items() if k.startswith("socket_")}
-    sentinel = Sentinel(hosts, sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        hosts, sentinel_kwargs=sentinel_options(pool_kwargs, sentinel_kwargs))
     client: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
         service, connection_pool_class=BlockingSentinelConnectionPool, **pool_kwargs
     )

@@ -188,7 +188,7 @@ def storage_error(op: str, thread_id: Optional[str], exc: BaseException) -> Stor
     """The :class:`StorageError` for a redis-py error ``exc`` (the caller chains it)."""
     where = op if thread_id is None else f"{op} of thread {thread_id!r}"
     return StorageError(
-        f"{where} failed: {type(exc).__name__}: {exc}{_hint(exc)}",
+        f"{where} failed: {type(exc).__name__}: {_text(exc)}{_hint(exc)}",
         thread_id=thread_id,
         operation=op,
     )
@@ -214,6 +214,33 @@ CERTIFICATE_HINT = ("pass ssl_ca_certs= with the CA that signed the server's cer
                     "and use a host name the certificate names")
 
 
+def _no_primary(exc: BaseException) -> bool:
+    return any(kind.__name__ == "MasterNotFoundError" for kind in type(exc).__mro__)
+
+
+def _text(exc: BaseException) -> str:
+    """``exc``'s message. redis-py's ``MasterNotFoundError`` goes on after its first clause
+    to name each sentinel by its client's full repr: that part stays in the chained
+    exception, and :func:`_hint` says what it shows."""
+    return str(exc).split(" : ", 1)[0] if _no_primary(exc) else str(exc)
+
+
+def _sentinels_hint(exc: BaseException) -> str:
+    """What the sentinels' errors inside a ``MasterNotFoundError`` point to."""
+    detail = str(exc).partition(" : ")[2]
+    if not detail:
+        return " (the sentinels answered, but none names a live primary for that service: check its name)"
+    if "reset by peer" in detail or "closed by server" in detail:
+        return (" (the sentinels closed the connection at once: if they only take TLS, use a "
+                "rediss+sentinel:// URL, and ssl=True in sentinel_kwargs= if you pass it)")
+    if "Timeout" in detail:
+        return (" (the sentinels did not answer in time: are they reachable? rediss+sentinel:// "
+                "speaks TLS to them too; pass sentinel_kwargs= for sentinels without TLS)")
+    if "refused" in detail.lower() or "Connect call failed" in detail:
+        return " (no sentinel is listening at the URL's addresses)"
+    return ""
+
+
 def _hint(exc: BaseException) -> str:
     """Refused credentials, an untrusted certificate, and what a server before Redis 7
     makes of our scripts' ``#!lua`` line, said plainly."""
@@ -222,6 +249,8 @@ def _hint(exc: BaseException) -> str:
         return " (the server refused the credentials: check the URL's user name and password, and the ACL user)"
     if untrusted_certificate(exc):
         return f" (this client does not trust the server's TLS certificate: {CERTIFICATE_HINT})"
+    if _no_primary(exc):
+        return _sentinels_hint(exc)
     if "compiling script" in text and "near '#'" in text:
         return (" (this server cannot read the '#!lua' line that opens every script: "
                 "redis-checkpoint needs Redis 7.0 or later, or Valkey)")

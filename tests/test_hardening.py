@@ -231,6 +231,58 @@ def test_tls_cluster(certificates: Any, prefix: str) -> None:
             RedisCheckpointer.from_url(cluster.tls_url, key_prefix=prefix)
 
 
+def test_tls_sentinel(certificates: Any, prefix: str) -> None:
+    """Sentinels and servers that take only TLS clients (replication over TLS too): a
+    rediss+sentinel:// URL reaches both with TLS, follows a failover, and waits for the
+    replica; mixing up TLS and plain, or leaving out the CA, is named, not retried blind."""
+    from redis_checkpoint import AsyncRedisCheckpointer
+    from redis_checkpoint.testing import RedisSentinelServers, wait_until
+
+    with RedisSentinelServers(tls=certificates) as sentinels:
+        url = sentinels.tls_url
+        with RedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca,
+                                        min_replicas=1, retry_budget=30) as cp:
+            first = cp.save("t", {"step": 1})
+            pool = cp.client.connection_pool
+            assert "SSL" in pool.connection_class.__name__
+            assert all(s.connection_pool.connection_class is redis.SSLConnection
+                       for s in pool.sentinel_manager.sentinels)
+            old = sentinels.primary()
+            assert pool.get_master_address()[1] == sentinels.announced(old)
+            with redis.Redis(port=sentinels.sentinels[0].port) as admin:
+                admin.execute_command("SENTINEL", "FAILOVER", sentinels.service)
+            wait_until(lambda: sentinels.primary() is not old, 60, "the sentinels did not fail over")
+            sentinels.wait_ready()
+            second = cp.save("t", {"step": 2}, expected_id=first.id)  # on the new primary, a replica waited for
+            assert pool.get_master_address()[1] == sentinels.announced(sentinels.primary())
+            assert [m.id for m in cp.list("t")] == [second.id, first.id]
+
+        async def go() -> None:
+            async with AsyncRedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca) as acp:
+                latest = await acp.load("t")
+                assert latest is not None and latest.id == second.id
+                await acp.save("t", {"step": 3}, expected_id=latest.id)
+
+        asyncio.run(go())
+        config = {"configurable": {"thread_id": "lg", "checkpoint_ns": ""}}
+        with RedisSaver.from_url(url, key_prefix=prefix + "lg", ssl_ca_certs=certificates.ca) as saver:
+            saver.put(config, empty_checkpoint(), {"step": 0}, {})
+            assert saver.get_tuple(config) is not None
+
+        with RedisCheckpointer.from_url(url, key_prefix=prefix) as no_ca:  # the CA is not passed
+            started = time.monotonic()
+            with pytest.raises(StorageError, match="does not trust the server's TLS certificate"):
+                no_ca.save("t", 4)
+            assert time.monotonic() - started < 5  # refused at once, not retried for the budget
+        # sentinels reached without TLS (sentinel_kwargs= given without ssl=True)
+        with RedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca,
+                                        sentinel_kwargs={}, retry_budget=0.5) as plain:
+            with pytest.raises(StorageError, match="closed the connection at once: if they only take TLS"):
+                plain.save("t", 4)
+        with RedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca) as cp:
+            assert cp.load("t").state == {"step": 3}  # type: ignore[union-attr]
+
+
 # -- ACL --------------------------------------------------------------------------------
 
 ACL_COMMANDS = (  # as README.md and SECURITY.md list them (ASKING: a cluster moving a slot)

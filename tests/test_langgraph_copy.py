@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 from types import SimpleNamespace
-from typing import Any, Dict, List, Tuple
+from typing import Any, List
 
 import pytest
 import redis

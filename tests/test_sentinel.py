@@ -8,7 +8,7 @@ import pytest
 import redis
 from redis.sentinel import Sentinel
 
-from redis_checkpoint import RedisCheckpointer
+from redis_checkpoint import RedisCheckpointer, StorageError
 from redis_checkpoint.connection import BlockingSentinelConnectionPool
 from redis_checkpoint.testing import RedisSentinelServers, RedisServer, wait_until
 
@@ -77,3 +77,13 @@ def test_killed_primary_loses_no_save_acknowledged_with_min_replicas(
 ) -> None:
     totals = fail_over_while_saving(sentinels, prefix, lambda primary: primary.kill(), restart_old=True)
     assert totals["acked"] > 30
+
+
+def test_unknown_service_is_named(sentinels: RedisSentinelServers, prefix: str) -> None:
+    url = sentinels.url.replace(f"/{sentinels.service}/", "/no-such-service/")
+    with RedisCheckpointer.from_url(url, key_prefix=prefix, retry_budget=0.5) as cp:
+        with pytest.raises(StorageError) as err:
+            cp.save("t", 1)
+    assert str(err.value) == ("save of thread 't' failed: MasterNotFoundError: No master found for "
+                              "'no-such-service' (the sentinels answered, but none names a live primary "
+                              "for that service: check its name)")

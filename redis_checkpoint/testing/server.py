@@ -201,7 +201,7 @@ def wait_until(ready: Callable[[], bool], timeout: float, what: str, pause: floa
         time.sleep(pause)
 
 
-def wait_replica_up(replica: RedisServer, timeout: float = 30.0) -> None:
+def wait_replica_up(replica: RedisServer, timeout: float = 30.0, primary_port: Optional[int] = None) -> None:
     """Wait until ``replica`` reports ``master_link_status:up`` and its primary has a
     write acknowledged by a replica.
 
@@ -209,12 +209,14 @@ def wait_replica_up(replica: RedisServer, timeout: float = 30.0) -> None:
     right then can time out (seen here: the first save with ``min_replicas=1`` failed
     in about one run of four when it came first), so a test that counts replicas
     waits for a real acknowledgement, as ``RedisClusterServers`` does.
+    ``primary_port`` is the primary's plain port when the replica follows its TLS one.
     """
     with redis.Redis(port=replica.port, socket_timeout=1) as client:
         wait_until(lambda: client.info("replication").get("master_link_status") == "up",
                    timeout, f"replica on {replica.port} did not sync")
         info = client.info("replication")
-    with redis.Redis(host=info["master_host"], port=int(info["master_port"]), socket_timeout=2) as primary:
+    port = primary_port or int(info["master_port"])
+    with redis.Redis(host=info["master_host"], port=port, socket_timeout=2) as primary:
         wait_until(lambda: write_acknowledged(primary, "rc-replica-ready"), timeout,
                    f"no replica of {replica.port}'s primary acknowledged a write")
 
