@@ -3,6 +3,7 @@
 # make test-min-deps - the tests that lean on redis-py, cbor2 and snappy, on the oldest versions allowed
 # make test-trixie - the whole suite again on Redis 8.0 and Valkey 8.1 (Debian trixie's, fetched, not installed)
 # make test-pythons - the whole suite again on the oldest and the newest Python supported (PYTHONS)
+# make test-langgraph-floor - the LangGraph tests on the lowest langgraph-checkpoint allowed
 # make test-langgraph-upstream - LangGraph's own checkpointer tests (pinned sdist) on RedisSaver
 # make test-incumbent - the migration from langgraph-checkpoint-redis, against the real one
 # make docs  - the documentation site, built with mkdocs build --strict into site/
@@ -16,7 +17,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
 
-.PHONY: test-pythons test-langgraph-upstream test-incumbent docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn example-asgi
+.PHONY: test-pythons test-langgraph-floor test-langgraph-upstream test-incumbent docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn example-asgi
 
 $(VENV)/.installed: setup.cfg setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +76,13 @@ $(DEMO_VENV)/.installed: setup.cfg setup.py
 demo: $(DEMO_VENV)/.installed
 	sh scripts/ensure-redis-server
 	$(DEMO_VENV)/bin/python -m redis_checkpoint.demo $(if $(KEEP),--keep)
+
+# The LangGraph tests, conformance included, on the lowest langgraph-checkpoint the
+# `langgraph` extra allows and the newest langgraph that pairs with it, in a virtualenv
+# of its own (scripts/test-langgraph-floor).
+test-langgraph-floor:
+	sh scripts/ensure-redis-server
+	PYTEST_ARGS="$(PYTEST_ARGS)" sh scripts/test-langgraph-floor
 
 # Every test of LangGraph's own suite that takes a checkpointer, on RedisSaver: the
 # pinned sdist from the package registry, unpacked into .langgraph-upstream/ and run in
