@@ -262,6 +262,10 @@ def test_tls_sentinel(certificates: Any, prefix: str) -> None:
                 latest = await acp.load("t")
                 assert latest is not None and latest.id == second.id
                 await acp.save("t", {"step": 3}, expected_id=latest.id)
+            async with AsyncRedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca,
+                                                       sentinel_kwargs={}, retry_budget=0.5) as plain:
+                with pytest.raises(StorageError, match="closed the connection at once: if they only take TLS"):
+                    await plain.load("t")
 
         asyncio.run(go())
         config = {"configurable": {"thread_id": "lg", "checkpoint_ns": ""}}
