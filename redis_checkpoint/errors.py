@@ -188,7 +188,7 @@ def storage_error(op: str, thread_id: Optional[str], exc: BaseException) -> Stor
     """The :class:`StorageError` for a redis-py error ``exc`` (the caller chains it)."""
     where = op if thread_id is None else f"{op} of thread {thread_id!r}"
     return StorageError(
-        f"{where} failed: {type(exc).__name__}: {_text(exc)}{_hint(exc)}",
+        f"{where} failed: {type(exc).__name__}: {short_message(exc)}{_hint(exc)}",
         thread_id=thread_id,
         operation=op,
     )
@@ -197,9 +197,9 @@ def storage_error(op: str, thread_id: Optional[str], exc: BaseException) -> Stor
 def refused_credentials(exc: BaseException) -> bool:
     """Whether the server refused our credentials (redis-py raises some of those as a
     ``ConnectionError``)."""
-    text = str(exc)
+    text = str(exc)  # a MasterNotFoundError carries each sentinel's error as text
     return (any(kind.__name__ == "AuthenticationError" for kind in type(exc).__mro__)
-            or "WRONGPASS" in text or "NOAUTH" in text)
+            or "WRONGPASS" in text or "NOAUTH" in text or "AuthenticationError" in text)
 
 
 def untrusted_certificate(exc: BaseException) -> bool:
@@ -218,10 +218,10 @@ def _no_primary(exc: BaseException) -> bool:
     return any(kind.__name__ == "MasterNotFoundError" for kind in type(exc).__mro__)
 
 
-def _text(exc: BaseException) -> str:
-    """``exc``'s message. redis-py's ``MasterNotFoundError`` goes on after its first clause
-    to name each sentinel by its client's full repr: that part stays in the chained
-    exception, and :func:`_hint` says what it shows."""
+def short_message(exc: BaseException) -> str:
+    """``exc``'s message, for errors and log lines. redis-py's ``MasterNotFoundError`` goes
+    on after its first clause to name each sentinel by its client's full repr: that part
+    stays in the exception, and :func:`storage_error`'s hint says what it shows."""
     return str(exc).split(" : ", 1)[0] if _no_primary(exc) else str(exc)
 
 
@@ -230,6 +230,11 @@ def _sentinels_hint(exc: BaseException) -> str:
     detail = str(exc).partition(" : ")[2]
     if not detail:
         return " (the sentinels answered, but none names a live primary for that service: check its name)"
+    if untrusted_certificate(exc):
+        return f" (this client does not trust the sentinels' TLS certificate: {CERTIFICATE_HINT})"
+    if refused_credentials(exc):
+        return (" (the sentinels refused the credentials: the URL's user name and password go to the "
+                "servers only; pass the sentinels' own in sentinel_kwargs=)")
     if "reset by peer" in detail or "closed by server" in detail:
         return (" (the sentinels closed the connection at once: if they only take TLS, use a "
                 "rediss+sentinel:// URL, and ssl=True in sentinel_kwargs= if you pass it)")
@@ -242,15 +247,15 @@ def _sentinels_hint(exc: BaseException) -> str:
 
 
 def _hint(exc: BaseException) -> str:
-    """Refused credentials, an untrusted certificate, and what a server before Redis 7
-    makes of our scripts' ``#!lua`` line, said plainly."""
+    """Why no sentinel named a primary, refused credentials, an untrusted certificate, and
+    what a server before Redis 7 makes of our scripts' ``#!lua`` line, said plainly."""
     text = str(exc)
+    if _no_primary(exc):
+        return _sentinels_hint(exc)
     if refused_credentials(exc):
         return " (the server refused the credentials: check the URL's user name and password, and the ACL user)"
     if untrusted_certificate(exc):
         return f" (this client does not trust the server's TLS certificate: {CERTIFICATE_HINT})"
-    if _no_primary(exc):
-        return _sentinels_hint(exc)
     if "compiling script" in text and "near '#'" in text:
         return (" (this server cannot read the '#!lua' line that opens every script: "
                 "redis-checkpoint needs Redis 7.0 or later, or Valkey)")

@@ -46,7 +46,7 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 from . import telemetry
-from .errors import check_number, refused_credentials, untrusted_certificate
+from .errors import check_number, refused_credentials, short_message, untrusted_certificate
 
 T = TypeVar("T")
 logger = logging.getLogger("redis_checkpoint")
@@ -132,7 +132,7 @@ class RetryPolicy:
             attempts += 1
             telemetry.retried(op)
             where = op if thread_id is None else f"{op} of thread {thread_id!r}"
-            logger.warning("%s: attempt %d failed: %s: %s", where, attempts, type(error).__name__, error)
+            logger.warning("%s: attempt %d failed: %s: %s", where, attempts, type(error).__name__, short_message(error))
 
         return failed, lambda error: time.monotonic() < deadline and not hopeless(error)
 

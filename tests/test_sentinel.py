@@ -1,6 +1,7 @@
 """Sentinel: a primary, a replica and three sentinels on loopback, failed over while saving."""
 from __future__ import annotations
 
+import logging
 import time
 from typing import Callable, Dict, Iterator
 
@@ -87,3 +88,27 @@ def test_unknown_service_is_named(sentinels: RedisSentinelServers, prefix: str) 
     assert str(err.value) == ("save of thread 't' failed: MasterNotFoundError: No master found for "
                               "'no-such-service' (the sentinels answered, but none names a live primary "
                               "for that service: check its name)")
+
+
+def test_sentinels_that_want_a_password(
+    sentinels: RedisSentinelServers, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The URL's credentials are the servers'; sentinels with a password of their own are
+    told so, at once, and take it through sentinel_kwargs=."""
+    admins = [redis.Redis(port=s.port, single_connection_client=True) for s in sentinels.sentinels]
+    try:
+        for admin in admins:
+            admin.execute_command("ACL", "SETUSER", "default", "resetpass", ">sentinel-secret")
+        caplog.set_level(logging.WARNING, "redis_checkpoint")
+        with RedisCheckpointer.from_url(sentinels.url, key_prefix=prefix) as cp:
+            with pytest.raises(StorageError, match="the sentinels refused the credentials: .* sentinel_kwargs="):
+                cp.save("t", 1)
+        assert not [r for r in caplog.records if "attempt" in r.getMessage()]  # not retried
+        with RedisCheckpointer.from_url(sentinels.url, key_prefix=prefix,
+                                        sentinel_kwargs={"password": "sentinel-secret"}) as cp:
+            meta = cp.save("t", 1)
+            assert cp.load("t").id == meta.id  # type: ignore[union-attr]
+    finally:
+        for admin in admins:  # each connection logged in before the password was set
+            admin.execute_command("ACL", "SETUSER", "default", "nopass")
+            admin.close()
