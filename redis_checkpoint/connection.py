@@ -143,12 +143,14 @@ def parse_sentinel_url(url: str) -> Tuple[List[Tuple[str, int]], str, Dict[str, 
 
 def sentinel_options(pool_kwargs: Dict[str, Any], given: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """What the sentinels are reached with: ``given`` (``sentinel_kwargs=``) as it is, else
-    the servers' timeouts and, when the servers take TLS, TLS with the same ``ssl_*``
-    options. No credentials unless given: sentinels seldom share the servers' password."""
+    the servers' timeouts and connection-level retry (none: the operation's policy retries),
+    and, when the servers take TLS, TLS with the same ``ssl_*`` options. No credentials
+    unless given: sentinels seldom share the servers' password."""
     if given is not None:
         return given
     tls = bool(pool_kwargs.get("ssl"))
-    chosen = {k: v for k, v in pool_kwargs.items() if k.startswith("socket_") or (tls and k.startswith("ssl_"))}
+    chosen = {k: v for k, v in pool_kwargs.items()
+              if k.startswith("socket_") or k == "retry" or (tls and k.startswith("ssl_"))}
     if tls:
         chosen["ssl"] = True
     return chosen

@@ -243,7 +243,10 @@ def _sentinels_hint(exc: BaseException) -> str:
                 "speaks TLS to them too; pass sentinel_kwargs= for sentinels without TLS)")
     if "refused" in detail.lower() or "Connect call failed" in detail:
         return " (no sentinel is listening at the URL's addresses)"
-    return ""
+    # redis-py 8.0 and 8.1 name each sentinel's error by its class alone
+    return (" (no sentinel answered: check their addresses, whether they only take TLS "
+            "(rediss+sentinel://, and ssl_ca_certs= for their certificate), and whether they "
+            "want a password (sentinel_kwargs=))")
 
 
 def _hint(exc: BaseException) -> str:

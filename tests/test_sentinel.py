@@ -33,6 +33,8 @@ def wait_new_primary(sentinels: RedisSentinelServers, old: RedisServer, timeout:
 def test_from_url_and_master_for_follow_the_primary(sentinels: RedisSentinelServers, prefix: str) -> None:
     with RedisCheckpointer.from_url(sentinels.url, key_prefix=prefix) as cp:
         assert isinstance(cp.client.connection_pool, BlockingSentinelConnectionPool)
+        for sentinel in cp.client.connection_pool.sentinel_manager.sentinels:  # no retries below ours
+            assert sentinel.connection_pool.connection_kwargs["retry"].get_retries() == 0
         assert "sentinel service 'checkpoints'/0" in repr(cp)
         meta = cp.save("t", {"n": 1})
     sentinel = Sentinel([("127.0.0.1", s.port) for s in sentinels.sentinels])
