@@ -212,12 +212,11 @@ def test_sentinel_url(prefix: str) -> None:
 
 @pytest.mark.redis
 def test_tls_url(tmp_path: Any, prefix: str, caplog: pytest.LogCaptureFixture) -> None:
-    from redis_checkpoint.testing.tls import make_certificates
+    from redis_checkpoint.testing.tls import make_certificates, server_options
 
     certificates = make_certificates(str(tmp_path))
     tls_port = free_port()
-    with RedisServer("--tls-port", str(tls_port), "--tls-cert-file", certificates.cert, "--tls-key-file",
-                     certificates.key, "--tls-ca-cert-file", certificates.ca, "--tls-auth-clients", "no"):
+    with RedisServer(*server_options(certificates, tls_port)):
         async def go() -> None:
             url = f"rediss://localhost:{tls_port}/0"
             async with AsyncRedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca,

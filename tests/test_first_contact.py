@@ -62,12 +62,11 @@ def test_refused_credentials_are_not_retried_and_not_shown(caplog: pytest.LogCap
 def test_tls_and_plain_urls_mixed_up_are_named(tmp_path: Any) -> None:
     """``redis://`` to a TLS-only port, and ``rediss://`` to a plain one: the line says which
     scheme the server wants."""
-    from redis_checkpoint.testing.tls import make_certificates
+    from redis_checkpoint.testing.tls import make_certificates, server_options
 
     certificates = make_certificates(str(tmp_path))
     tls_port = free_port()
-    with RedisServer("--tls-port", str(tls_port), "--tls-cert-file", certificates.cert, "--tls-key-file",
-                     certificates.key, "--tls-ca-cert-file", certificates.ca, "--tls-auth-clients", "no") as plain:
+    with RedisServer(*server_options(certificates, tls_port)) as plain:
         with pytest.raises(StorageError, match="only takes TLS, the URL starts with rediss://") as err:
             RedisCheckpointer.from_url(f"redis://localhost:{tls_port}/0")
         assert err.value.operation == "connect" and "\n" not in str(err.value)

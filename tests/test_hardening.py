@@ -169,10 +169,9 @@ def certificates(tmp_path_factory: Any) -> Any:
 
 def test_tls_server_through_rediss_url(certificates: Any, prefix: str, caplog: pytest.LogCaptureFixture) -> None:
     tls_port = free_port()
-    with RedisServer(
-        "--tls-port", str(tls_port), "--tls-cert-file", certificates.cert, "--tls-key-file", certificates.key,
-        "--tls-ca-cert-file", certificates.ca, "--tls-auth-clients", "no",
-    ):
+    from redis_checkpoint.testing.tls import server_options
+
+    with RedisServer(*server_options(certificates, tls_port)):
         url = f"rediss://localhost:{tls_port}/0"
         with RedisCheckpointer.from_url(url, key_prefix=prefix, ssl_ca_certs=certificates.ca) as cp:
             meta = cp.save("t", {"secret": "over tls"})

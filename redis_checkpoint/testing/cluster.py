@@ -9,7 +9,7 @@ import redis
 from redis.crc import key_slot
 
 from .server import INSTALL_HINT, RedisServer, ServerGroup, free_port, wait_until, write_acknowledged
-from .tls import Certificates
+from .tls import Certificates, server_options
 
 
 def _replicas_ack(client: Any) -> bool:
@@ -60,9 +60,7 @@ class RedisClusterServers(ServerGroup):
             tls: List[str] = []
             if self._tls is not None:
                 self.tls_ports.append(free_port())
-                tls = ["--tls-port", str(self.tls_ports[-1]), "--tls-cert-file", self._tls.cert,
-                       "--tls-key-file", self._tls.key, "--tls-ca-cert-file", self._tls.ca,
-                       "--tls-auth-clients", "no", "--tls-cluster", "yes", "--tls-replication", "yes"]
+                tls = [*server_options(self._tls, self.tls_ports[-1]), "--tls-cluster", "yes"]
             # nodes.conf lands in each node's own --dir
             node = RedisServer(
                 "--cluster-enabled", "yes",

@@ -7,13 +7,7 @@ from typing import Any, Dict, List, Optional
 import redis
 
 from .server import RedisServer, ServerGroup, free_port, wait_replica_up, wait_until
-from .tls import Certificates
-
-
-def _tls_options(tls: Certificates, port: int) -> List[str]:
-    """A TLS port beside the plain one; replication, and sentinels to servers, over TLS."""
-    return ["--tls-port", str(port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key,
-            "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no", "--tls-replication", "yes"]
+from .tls import Certificates, server_options
 
 
 class SentinelServer(RedisServer):
@@ -21,8 +15,11 @@ class SentinelServer(RedisServer):
 
     def __init__(self, primary_port: int, service: str, quorum: int = 2, tls: Optional[Certificates] = None) -> None:
         self.monitor = (primary_port, service, quorum)
-        self.tls_port = free_port() if tls is not None else None
-        extra = _tls_options(tls, self.tls_port) if tls is not None and self.tls_port else []
+        self.tls_port: Optional[int] = None
+        extra: List[str] = []
+        if tls is not None:
+            self.tls_port = free_port()
+            extra = server_options(tls, self.tls_port)
         super().__init__(*extra)
 
     def args(self) -> List[str]:
@@ -65,7 +62,7 @@ class RedisSentinelServers(ServerGroup):
         tls: List[str] = []
         if self._tls is not None:
             tls_port = free_port()
-            tls = _tls_options(self._tls, tls_port)
+            tls = server_options(self._tls, tls_port)
         server = RedisServer("--repl-diskless-sync-delay", "0", "--appendonly", "yes", *extra, *tls)
         if tls:
             self._tls_ports[server.port] = tls_port

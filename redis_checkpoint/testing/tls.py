@@ -4,13 +4,21 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
-from typing import NamedTuple
+from typing import List, NamedTuple
 
 
 class Certificates(NamedTuple):
     ca: str
     cert: str
     key: str
+
+
+def server_options(tls: Certificates, port: int) -> List[str]:
+    """redis-server options for a TLS port beside the plain one, with ``tls``'s files;
+    replication (and a sentinel's links to the servers) over TLS too. Clients need no
+    certificate of their own."""
+    return ["--tls-port", str(port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key,
+            "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no", "--tls-replication", "yes"]
 
 
 def make_certificates(directory: str) -> Certificates:
