@@ -16,6 +16,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?= -n auto
+# pyflakes' checks, syntax errors, and lines of at most 120 characters
+RUFF_ARGS ?= --select F,E9,E501 --line-length 120
 
 .PHONY: test-pythons test-langgraph-floor test-langgraph-upstream test-incumbent docs fuzz install test test-min-deps test-trixie demo bench bench-micro clean example-django example-celery example-gunicorn example-asgi
 
@@ -29,6 +31,7 @@ install: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	sh scripts/ensure-redis-server
+	$(PY) -m ruff check $(RUFF_ARGS) redis_checkpoint tests benchmarks examples scripts fuzz
 	$(PY) -m mypy redis_checkpoint tests/typed_usage.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 

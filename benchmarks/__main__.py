@@ -209,7 +209,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             print(f"  {name:30s} put {res['put']['ops_per_s']:6.0f}/s  get_tuple {res['get_tuple']['ops_per_s']:6.0f}/s"
                   f"  list(10) {res['list10']['ops_per_s']:6.0f}/s  {res['bytes_per_checkpoint']:7.0f} B per checkpoint"
                   f"  Redis {res['server_us_per_put']:6.0f} µs per put")
-        ours, theirs = (report["langgraph"].get(k) for k in ("redis-checkpoint, same server", "langgraph-checkpoint-redis"))
+        names = ("redis-checkpoint, same server", "langgraph-checkpoint-redis")
+        ours, theirs = (report["langgraph"].get(k) for k in names)
         if isinstance(ours, dict) and isinstance(theirs, dict) and "skipped" not in theirs:
             print(f"  ours against langgraph-checkpoint-redis on one Redis 8 with its modules: "
                   f"put x{ours['put']['ops_per_s'] / theirs['put']['ops_per_s']:.1f}, "

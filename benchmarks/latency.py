@@ -22,8 +22,6 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-import redis
-
 from . import target
 from .side_by_side import OURS_OF, RAW_OF, bench_size
 
@@ -114,7 +112,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--url", help="a Redis to use (default: a throwaway redis-server)")
     parser.add_argument("--size", type=int, default=10_000, help="state size, bytes of JSON")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--delays", default=",".join("direct" if d is None else f"{d * 1000:g}" for d in DEFAULT_DELAYS),
+    delays = ",".join("direct" if d is None else f"{d * 1000:g}" for d in DEFAULT_DELAYS)
+    parser.add_argument("--delays", default=delays,
                         help="milliseconds each way, comma-separated; 'direct' is straight to the server")
     args = parser.parse_args(argv)
     delays = tuple(None if d.strip() == "direct" else float(d) / 1000 for d in args.delays.split(","))

@@ -20,7 +20,8 @@ from .clients import command_calls
 pytestmark = pytest.mark.redis
 
 
-def cli(*args: str, url: str = "", env: Dict[str, str] | None = None, check: int | None = 0) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
+def cli(*args: str, url: str = "", env: Dict[str, str] | None = None,
+        check: int | None = 0) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
     full_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CHECKPOINT_URL")}
     full_env.update(env or {})
     argv = [sys.executable, "-m", "redis_checkpoint", *(["--url", url] if url else []), *args]
@@ -211,7 +212,8 @@ def test_export_import_round_trip_from_a_server_to_a_cluster(
     for bad in ("cut.cbor", "junk.cbor"):
         err = cli(*target, "import", str(tmp_path / bad), url=cluster_servers.url, check=2).stderr.decode()
         assert err.count("\n") == 1
-    cli(*target, "import", str(tmp_path / "missing.cbor"), url=cluster_servers.url, check=2)  # a usage error: the path given
+    # a usage error: the path given
+    cli(*target, "import", str(tmp_path / "missing.cbor"), url=cluster_servers.url, check=2)
 
 
 def test_a_state_as_deep_as_a_save_allows_comes_back_from_its_export(

@@ -223,7 +223,8 @@ def nested(kind: str, depth: int, leaf: object) -> object:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["list", "dict", "set", "tagged"]), st.integers(1, 400), st.sampled_from(["", "é" * 300, "x" * 300]))
+@given(st.sampled_from(["list", "dict", "set", "tagged"]), st.integers(1, 400),
+       st.sampled_from(["", "é" * 300, "x" * 300]))
 def test_what_saves_also_loads_however_deep_it_nests(kind: str, depth: int, leaf: str) -> None:
     """Small bodies too: a state nested deeper than decode allows is refused by encode, and
     only then, so no state saves that would never load."""

@@ -106,7 +106,8 @@ def test_killed_primary_loses_no_save_acknowledged_with_min_replicas(
     plain = Savers(cluster.url, prefix, [tids[6:8]], retry_budget=60)
     victim = node_of(cluster, victim_port)
     heir = replica_of(cluster, victim_port)
-    sleeper = threading.Thread(target=lambda: redis.Redis(port=heir.port, socket_timeout=10).execute_command("DEBUG", "SLEEP", 2))
+    heir_client = redis.Redis(port=heir.port, socket_timeout=10)
+    sleeper = threading.Thread(target=lambda: heir_client.execute_command("DEBUG", "SLEEP", 2))
     sleeper.start()
     time.sleep(1.0)  # a second of writes the replica has not seen
     victim.kill()  # kill -9, while four processes save to its slots

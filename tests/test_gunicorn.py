@@ -19,7 +19,8 @@ from examples import launch  # noqa: E402
 
 
 def call(port: int, method: str, path: str) -> Any:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=b"" if method == "POST" else None)
+    body = b"" if method == "POST" else None
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=body)
     with urllib.request.urlopen(req, timeout=60) as resp:
         assert resp.status == 200
         return json.load(resp)

@@ -92,7 +92,8 @@ def check_finished(saver: RedisSaver, thread: str) -> None:
     assert contents == ["refund order 7", "echo: refund order 7", "approved: yes", "done after 3 messages"]
     assert state.next == ()
     history = list(graph.get_state_history({"configurable": {"thread_id": thread}}))
-    assert len(history) >= 4 and history[0].config["configurable"]["checkpoint_id"] == state.config["configurable"]["checkpoint_id"]
+    assert len(history) >= 4
+    assert history[0].config["configurable"]["checkpoint_id"] == state.config["configurable"]["checkpoint_id"]
 
 
 def interrupted(saver: RedisSaver, thread: str) -> None:
@@ -102,7 +103,8 @@ def interrupted(saver: RedisSaver, thread: str) -> None:
     assert state.next == ("review",)
     assert state.tasks[0].interrupts[0].value == {"question": "approve?", "last": "echo: refund order 7"}
     # the subgraph's checkpoints live in their own namespace
-    namespaces = {t.config["configurable"]["checkpoint_ns"] for t in saver.list({"configurable": {"thread_id": thread}})}
+    tuples = saver.list({"configurable": {"thread_id": thread}})
+    namespaces = {t.config["configurable"]["checkpoint_ns"] for t in tuples}
     assert "" in namespaces and any(ns.startswith("review:") for ns in namespaces)
 
 

@@ -114,7 +114,8 @@ def cmd_show(cp: RedisCheckpointer, args: argparse.Namespace) -> Optional[Output
         "metadata": render.jsonable(found.metadata), "state": render.jsonable(found.state),
     }
     text = (f"checkpoint {found.id} of thread {found.thread_id!r}, parent {found.parent_id or '-'}, "
-            f"created {_when(found.created_at)} UTC, state version {found.version}\nmetadata: {json.dumps(data['metadata'], ensure_ascii=False)}\n"
+            f"created {_when(found.created_at)} UTC, state version {found.version}\n"
+            f"metadata: {json.dumps(data['metadata'], ensure_ascii=False)}\n"
             + json.dumps(data["state"], indent=2, ensure_ascii=False))
     return Output(data, text)
 

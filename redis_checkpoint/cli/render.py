@@ -36,7 +36,8 @@ def jsonable(value: Any) -> Any:
         return {"float": "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")}
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
-    if isinstance(value, (decimal.Decimal, fractions.Fraction, uuid.UUID)) or type(value).__module__ == ipaddress.__name__:
+    if (isinstance(value, (decimal.Decimal, fractions.Fraction, uuid.UUID))
+            or type(value).__module__ == ipaddress.__name__):
         return str(value)
     return value
 

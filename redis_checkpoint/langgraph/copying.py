@@ -102,7 +102,8 @@ def _pages(thread_id: str, route: str, key: str) -> Stream:
         while True:
             cursor, found = yield from command(OP, thread_id, route, "HSCAN", key, cursor, "COUNT", FIELDS_PER_PAGE)
             if found:
-                yield Emit(("hash", list(found) if isinstance(found, list) else [p for kv in found.items() for p in kv]))
+                pairs = list(found) if isinstance(found, list) else [p for kv in found.items() for p in kv]
+                yield Emit(("hash", pairs))
             if int(cursor) == 0:
                 return
     elif kind in (b"zset", "zset"):
