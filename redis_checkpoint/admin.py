@@ -18,7 +18,7 @@ from typing import IO, Callable, Dict, List, Optional, Tuple, Union
 
 from . import core, transfer
 from .base import CheckpointMetadata
-from .errors import check_int
+from .errors import check_int, check_number
 from .ids import validate_id
 from .store import RedisCheckpointer
 
@@ -146,8 +146,8 @@ def prune(cp: RedisCheckpointer, thread_id: Optional[str] = None, keep: Optional
         raise ValueError("prune needs keep, older_than, or both")
     check_int("keep", keep, 1, optional=True)
     cutoff = older_than.total_seconds() if isinstance(older_than, datetime.timedelta) else older_than
-    if cutoff is not None and (not isinstance(cutoff, (int, float)) or isinstance(cutoff, bool) or cutoff < 0):
-        raise ValueError(f"older_than must be seconds >= 0 or a timedelta, got {older_than!r}")
+    if cutoff is not None:
+        cutoff = check_number("older_than (seconds, or a timedelta)", cutoff, 0)
     now = datetime.datetime.now(datetime.timezone.utc)
     report = PruneReport(dry_run)
     for n, tid in enumerate(cp.threads(match), 1):

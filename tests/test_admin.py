@@ -51,6 +51,11 @@ def test_prune_one_thread_or_many_with_dry_run(cp: Any) -> None:
         admin.prune(cp)
     with pytest.raises(ValueError, match="older_than"):
         admin.prune(cp, older_than=-1)
+    with pytest.raises(ValueError, match="older_than"):  # it would match nothing, silently
+        admin.prune(cp, older_than=float("nan"))
+    with pytest.raises(TypeError, match="older_than .*timedelta.* must be a number, not str"):
+        admin.prune(cp, older_than="7d")
+    assert len(cp.list("busy")) == 2  # nothing was pruned by the refused calls
 
 
 def test_export_and_import_with_progress_check_the_whole_file_first(cp: Any) -> None:
