@@ -8,60 +8,28 @@ reads the thread's latest checkpoint and one older one: a read that returns anot
 thread's values, an older checkpoint or lost writes fails the test, and so does a
 history that is not exactly the acknowledged puts, each once, parent after parent.
 
-``RedisSaver`` runs its workers in threads. ``AsyncRedisSaver`` runs them as tasks on
-one event loop, and also cancels a quarter of its calls after 0 to 3 ms.
+As in ``test_soak.py``, the workers are coroutines on one loop: ``RedisSaver``'s calls
+each run in a thread of their own, ``AsyncRedisSaver``'s on the loop, where a quarter of
+them are cancelled after 0 to 3 ms and sent again.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import threading
 import time
-from typing import Any, Awaitable, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Awaitable, Dict, List, Sequence, Tuple
 
 import pytest
 from langgraph.checkpoint.base import empty_checkpoint
 
-from redis_checkpoint import StorageError
 from redis_checkpoint.core import INLINE_MAX
 from redis_checkpoint.langgraph import AsyncRedisSaver, RedisSaver
 from redis_checkpoint.testing import RedisClusterServers, RedisServer
 
-from .test_soak import CHAOS_SECONDS, SOCKET_TIMEOUT, WORKERS, chaos, primaries
+from .test_soak import SOCKET_TIMEOUT, WORKERS, Calls, Counts, in_threads, patiently, primaries, under_chaos
 
 pytestmark = pytest.mark.redis
-
-Calls = Dict[str, Callable[..., Awaitable[Any]]]
-
-
-def calls_of(saver: Any) -> Calls:
-    """The saver's calls as coroutines: ``a*`` on the async saver, the blocking methods in a
-    worker thread each (``asyncio.to_thread``) on the other, so that they share it from
-    several threads at once."""
-    if isinstance(saver, AsyncRedisSaver):
-        return {"put": saver.aput, "put_writes": saver.aput_writes, "get_tuple": saver.aget_tuple}
-
-    def threaded(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-        return lambda *args: asyncio.to_thread(fn, *args)
-
-    return {name: threaded(getattr(saver, name)) for name in ("put", "put_writes", "get_tuple")}
-
-
-async def patiently(call: Callable[[], Awaitable[Any]], rng: random.Random, cancel: bool,
-                    counts: Dict[str, int], deadline: float) -> Any:
-    """``await call()``, again after each StorageError (or cancellation) until it answers."""
-    while True:
-        try:
-            if cancel and rng.random() < 0.25:
-                return await asyncio.wait_for(call(), rng.uniform(0, 0.003))
-            return await call()
-        except asyncio.TimeoutError:
-            counts["cancelled"] += 1
-        except StorageError:
-            counts["errors"] += 1
-        if time.monotonic() > deadline:
-            raise AssertionError("the faults went on past the deadline")
 
 
 def config(tid: str, cid: str = "") -> Any:
@@ -71,8 +39,8 @@ def config(tid: str, cid: str = "") -> Any:
     return conf
 
 
-async def work(calls: Calls, tids: Sequence[str], stop: threading.Event, cancel: bool,
-               acked: Dict[str, List[str]], wrong: List[str], counts: Dict[str, int]) -> None:
+async def work(calls: Calls, tids: Sequence[str], stop: threading.Event, cancel: bool, counts: Counts,
+               acked: Dict[str, List[str]], wrong: List[str]) -> None:
     rng = random.Random(tids[0])
     deadline = time.monotonic() + 120
     n = 0
@@ -103,25 +71,23 @@ async def work(calls: Calls, tids: Sequence[str], stop: threading.Event, cancel:
         n += 1
 
 
-def soak(saver: Any, ports: Sequence[int]) -> None:
+def soak(url: str, ports: Sequence[int], prefix: str, kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    cancel = kind == "async"
+    cls = AsyncRedisSaver if cancel else RedisSaver
+    saver = cls.from_url(url, key_prefix=prefix, socket_timeout=SOCKET_TIMEOUT, retry_budget=60,
+                         segment_checkpoints=8)
+    if cancel:
+        calls: Calls = {"put": saver.aput, "put_writes": saver.aput_writes, "get_tuple": saver.aget_tuple}
+    else:
+        calls = in_threads(saver, ("put", "put_writes", "get_tuple"))
     tids = [[f"w{w}-a", f"w{w}-b"] for w in range(WORKERS)]
     acked: Dict[str, List[str]] = {tid: [] for pair in tids for tid in pair}
     wrong: List[str] = []
-    counts = {"kills": 0, "stalls": 0, "cancelled": 0, "errors": 0}
-    stop_chaos, stop_work = threading.Event(), threading.Event()
-    troublemaker = threading.Thread(target=chaos, args=(ports, stop_chaos, counts))
-    cancel = isinstance(saver, AsyncRedisSaver)
-    calls = calls_of(saver)
 
-    async def go() -> None:
-        workers = [asyncio.ensure_future(work(calls, pair, stop_work, cancel, acked, wrong, counts))
-                   for pair in tids]
-        troublemaker.start()
-        await asyncio.sleep(CHAOS_SECONDS)
-        stop_chaos.set()
-        await asyncio.to_thread(troublemaker.join)
-        stop_work.set()
-        await asyncio.wait_for(asyncio.gather(*workers), 180)
+    def workers(stop: threading.Event, counts: Counts) -> List[Awaitable[None]]:
+        return [work(calls, pair, stop, cancel, counts, acked, wrong) for pair in tids]
+
+    async def histories() -> None:
         for tid, ids in acked.items():
             history: List[Tuple[str, Any]] = []
             if cancel:
@@ -133,34 +99,24 @@ def soak(saver: Any, ports: Sequence[int]) -> None:
             assert parents == ids[-2::-1] + [None], f"{tid}: a broken parent chain"
         if cancel:
             await saver.aclose()
+        else:
+            saver.close()
 
-    asyncio.run(go())
-    assert counts["kills"] > 20 and counts["stalls"] >= 3, f"too few faults to prove anything: {counts}"
+    counts = under_chaos(ports, workers, caplog, histories)
     assert not cancel or counts["cancelled"] > 20, counts
     assert not wrong, wrong[:5]
     assert sum(len(ids) for ids in acked.values()) >= WORKERS * 20
     print(counts, sum(len(ids) for ids in acked.values()), "puts")
 
 
-def saver_for(kind: str, url: str, prefix: str) -> Any:
-    cls = AsyncRedisSaver if kind == "async" else RedisSaver
-    return cls.from_url(url, key_prefix=prefix, socket_timeout=SOCKET_TIMEOUT, retry_budget=60,
-                        segment_checkpoints=8)
-
-
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_saver_soak_on_one_server(kind: str, prefix: str) -> None:
+def test_saver_soak_on_one_server(kind: str, prefix: str, caplog: pytest.LogCaptureFixture) -> None:
     with RedisServer() as server:
-        saver = saver_for(kind, server.url, prefix)
-        soak(saver, [server.port])
-        if kind == "sync":
-            saver.close()
+        soak(server.url, [server.port], prefix, kind, caplog)
 
 
 @pytest.mark.cluster
 @pytest.mark.parametrize("kind", ["sync", "async"])
-def test_saver_soak_on_a_cluster(kind: str, cluster_servers: RedisClusterServers, prefix: str) -> None:
-    saver = saver_for(kind, cluster_servers.url, prefix)
-    soak(saver, primaries(cluster_servers))
-    if kind == "sync":
-        saver.close()
+def test_saver_soak_on_a_cluster(kind: str, cluster_servers: RedisClusterServers, prefix: str,
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    soak(cluster_servers.url, primaries(cluster_servers), prefix, kind, caplog)
