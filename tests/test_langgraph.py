@@ -146,9 +146,8 @@ def test_graph_on_fakeredis() -> None:
     check_finished(first, "t1")
 
 
-def test_channel_values_are_stored_once_per_version() -> None:
-    client = fakeredis.FakeRedis()
-    saver = RedisSaver(client)
+def test_channel_values_are_stored_once_per_version(client: Any, prefix: str, fast_path: bool) -> None:
+    saver = RedisSaver(client, key_prefix=prefix, fast_path=fast_path)
     graph = lg_graph.build(saver)
     config = {"configurable": {"thread_id": "t"}}
     graph.invoke({"messages": [HumanMessage(content="a")]}, config)
@@ -169,19 +168,18 @@ def Command_resume(answer: str) -> Any:
     return Command(resume=answer)
 
 
-def test_saver_options_retention_and_pruning() -> None:
-    client = fakeredis.FakeRedis()
-    cp = RedisCheckpointer(client, key_prefix="x")
+def test_saver_options_retention_and_pruning(client: Any, prefix: str, fast_path: bool) -> None:
+    cp = RedisCheckpointer(client, key_prefix=prefix)
     with pytest.raises(TypeError, match="only apply"):
         RedisSaver(cp, ttl_seconds=5)
     with pytest.raises(ValueError, match="max_checkpoints"):
         RedisSaver(client, max_checkpoints=0)
     with pytest.raises(ValueError, match="max_checkpoints"):  # before connecting: nothing listens there
         RedisSaver.from_url("redis://127.0.0.1:9/0", max_checkpoints=0, retry_budget=0)
-    inherited = RedisSaver(RedisCheckpointer(client, key_prefix="inherits", max_checkpoints=2))
+    inherited = RedisSaver(RedisCheckpointer(client, key_prefix=prefix + "i", max_checkpoints=2, fast_path=fast_path))
     put_steps(inherited, "t", {"notes": "x"}, steps=4)
     assert len(list(inherited.list({"configurable": {"thread_id": "t"}}))) == 2  # the checkpointer's option
-    saver = RedisSaver(client, max_checkpoints=2)
+    saver = RedisSaver(client, key_prefix=prefix, max_checkpoints=2, fast_path=fast_path)
     graph = lg_graph.build(saver)
     config = {"configurable": {"thread_id": "t"}}
     graph.invoke({"messages": [HumanMessage(content="a")]}, config)
@@ -204,16 +202,16 @@ def test_saver_options_retention_and_pruning() -> None:
     assert saver.get_next_version(None) < saver.get_next_version("00000000000000000000000000000001.5")
 
 
-def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() -> None:
+def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call(client: Any, prefix: str,
+                                                                              fast_path: bool) -> None:
     """No call removes more than LG_TRIM checkpoints, so a long thread never
     blocks Redis for long (0.43 s for 20,000 in one call before): retention lowered
     on it catches up over the next puts; prune and delete_for_runs call as often as needed."""
-    client = fakeredis.FakeRedis()
-    saver = RedisSaver(client)
+    saver = RedisSaver(client, key_prefix=prefix, fast_path=fast_path)
     config = {"configurable": {"thread_id": "t"}}
     count = lambda thread: len(list(saver.list({"configurable": {"thread_id": thread}})))  # noqa: E731
     put_steps(saver, "t", {"n": 1}, steps=LG_TRIM + 30)
-    trimmer = RedisSaver(client, max_checkpoints=1)
+    trimmer = RedisSaver(client, key_prefix=prefix, max_checkpoints=1, fast_path=fast_path)
     put_steps(trimmer, "t", {"n": 2}, steps=1)
     assert count("t") == 31  # LG_TRIM went with that put
     put_steps(trimmer, "t", {"n": 3}, steps=1)
@@ -235,13 +233,13 @@ def test_retention_prune_and_delete_for_runs_remove_a_bounded_number_per_call() 
     assert removed() == [saver_module.REMOVE_PAGE, LG_TRIM + 5 - saver_module.REMOVE_PAGE] and count("v") == 0
 
 
-def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call() -> None:
+def test_thousands_of_namespaces_are_read_and_pruned_a_bounded_number_per_call(client: Any, prefix: str,
+                                                                                fast_path: bool) -> None:
     """A subgraph's namespace names its task, so a long thread may hold thousands:
     ``list`` and ``prune`` go a page of namespaces per call, never all at once."""
     from langgraph.checkpoint.base import empty_checkpoint
 
-    client = fakeredis.FakeRedis()
-    saver = RedisSaver(client)
+    saver = RedisSaver(client, key_prefix=prefix, fast_path=fast_path)
     spaces = [f"child:{i:04d}" for i in range(1234)]
     for i, ns in enumerate(spaces):
         for step in range(2 if i % 100 == 0 else 1):  # a few namespaces have an old checkpoint
@@ -371,9 +369,9 @@ def put_steps(saver: RedisSaver, thread: str, values: Any, steps: int = 3,
     return config
 
 
-def test_alist_reads_a_page_at_a_time() -> None:
+def test_alist_reads_a_page_at_a_time(client: Any, prefix: str, fast_path: bool) -> None:
     """An async consumer that stops early stops the reading; a long history is never read whole."""
-    saver = RedisSaver(fakeredis.FakeRedis())
+    saver = RedisSaver(client, key_prefix=prefix, fast_path=fast_path)
     put_steps(saver, "t", {"n": 1}, steps=250)
     calls = Calls(saver.engine)
 
@@ -393,11 +391,11 @@ def test_alist_reads_a_page_at_a_time() -> None:
     assert len(everything) == 250 and calls.names()[:4] == ["lg_namespaces", "lg_list", "lg_list", "lg_list"]
 
 
-def test_encrypted_serializer_round_trips_and_stores_no_plaintext() -> None:
+def test_encrypted_serializer_round_trips_and_stores_no_plaintext(client: Any, prefix: str) -> None:
     from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 
-    client = fakeredis.FakeRedis()
-    saver = RedisSaver(client, serde=EncryptedSerializer.from_pycryptodome_aes(key=b"0123456789abcdef"))
+    serde = EncryptedSerializer.from_pycryptodome_aes(key=b"0123456789abcdef")
+    saver = RedisSaver(client, key_prefix=prefix, serde=serde)
     config = put_steps(saver, "t", {"notes": "the launch code is 0000"})
     assert saver.get_tuple(config).checkpoint["channel_values"]["notes"] == "the launch code is 0000"  # type: ignore[union-attr]
     stored = b"".join(v for key in saver.keys("t")[::3] for v in client.hgetall(key).values())
@@ -468,7 +466,7 @@ def test_planted_blobs_are_corrupt(kind: str, planted: Any) -> None:
         assert err.value.thread_id == "t" and err.value.checkpoint_id == cid
 
 
-def test_a_value_shared_by_a_page_is_sent_once() -> None:
+def test_a_value_shared_by_a_page_is_sent_once(client: Any, prefix: str, fast_path: bool) -> None:
     """A channel value that several listed checkpoints share crosses the wire once.
 
     Each tuple still gets its own copy: changing one does not change another.
@@ -477,7 +475,7 @@ def test_a_value_shared_by_a_page_is_sent_once() -> None:
 
     from redis_checkpoint.langgraph.entries import entries
 
-    saver = RedisSaver(fakeredis.FakeRedis())
+    saver = RedisSaver(client, key_prefix=prefix, fast_path=fast_path)
     config: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
     versions: Any = {}
     for step in range(3):
@@ -506,14 +504,14 @@ def test_a_value_shared_by_a_page_is_sent_once() -> None:
     assert err.value.checkpoint_id == "0002"
 
 
-def test_index_entries_without_a_record_are_skipped_and_reading_goes_on() -> None:
+def test_index_entries_without_a_record_are_skipped_and_reading_goes_on(client: Any, prefix: str,
+                                                                       fast_path: bool) -> None:
     """A half-evicted or damaged thread: get_tuple and list pass over such entries."""
-    saver = RedisSaver(fakeredis.FakeRedis())
+    saver = RedisSaver(client, key_prefix=prefix, fast_path=fast_path)
     put_steps(saver, "t", {"n": 1}, steps=3)
     thread: Any = {"configurable": {"thread_id": "t"}}
     ids = [t.config["configurable"]["checkpoint_id"] for t in saver.list(thread)]
     newest = saver.get_tuple(thread)
-    client = saver.checkpointer.client
     client.zadd(saver.keys("t").ids, {"\x00" + ids[1] + "x": 0})  # between the two newest
     client.zadd(saver.keys("t").ids, {f"\x00{ids[0]}{n:02d}": 0 for n in range(12)})  # 12 newer
     again = saver.get_tuple(thread)
