@@ -7,10 +7,8 @@ import asyncio
 import logging
 import sys
 import threading
-import uuid
 from typing import Any, Tuple
 
-import fakeredis
 import pytest
 import redis
 import redis.asyncio
@@ -19,7 +17,6 @@ from redis_checkpoint import AsyncRedisCheckpointer, ConflictError, RedisCheckpo
 from redis_checkpoint.langgraph import AsyncRedisSaver, RedisSaver
 from redis_checkpoint.testing import RedisClusterServers, RedisSentinelServers, RedisServer, free_port
 
-from .test_langgraph import capture, run_conformance
 
 
 def run(coro: Any) -> Any:
@@ -250,27 +247,6 @@ def test_a_dropped_connection_is_retried(redis_url: str, prefix: str) -> None:
 
 
 # -- AsyncRedisSaver ----------------------------------------------------------------------
-
-
-@pytest.mark.redis
-def test_async_saver_conformance_on_real_redis(redis_url: str) -> None:
-    report = run_conformance(lambda: AsyncRedisSaver.from_url(redis_url, key_prefix=f"lg{uuid.uuid4().hex[:10]}"))
-    assert "FULL (8/8)" in capture(report), capture(report)
-
-
-@pytest.mark.redis
-@pytest.mark.cluster
-def test_async_saver_conformance_on_the_cluster(cluster_servers: RedisClusterServers) -> None:
-    report = run_conformance(
-        lambda: AsyncRedisSaver.from_url(cluster_servers.url, key_prefix=f"lg{uuid.uuid4().hex[:10]}"))
-    assert "FULL (8/8)" in capture(report), capture(report)
-
-
-def test_async_saver_conformance_on_fakeredis() -> None:
-    server = fakeredis.FakeServer()
-    report = run_conformance(
-        lambda: AsyncRedisSaver(fakeredis.FakeAsyncRedis(server=server), key_prefix=uuid.uuid4().hex))
-    assert "FULL (8/8)" in capture(report), capture(report)
 
 
 @pytest.mark.redis

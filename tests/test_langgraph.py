@@ -19,7 +19,7 @@ from langgraph.checkpoint.conformance import checkpointer_test, validate
 
 from redis_checkpoint import CorruptCheckpointError, RedisCheckpointer
 from redis_checkpoint.codec import Codec
-from redis_checkpoint.langgraph import RedisSaver
+from redis_checkpoint.langgraph import AsyncRedisSaver, RedisSaver
 from redis_checkpoint.langgraph import operations as saver_module
 from redis_checkpoint import scripts
 from redis_checkpoint.testing import RedisClusterServers, wait_until
@@ -58,30 +58,16 @@ def capture(report: Any) -> str:
     return buf.getvalue()
 
 
-@pytest.mark.redis
-def test_conformance_on_real_redis(redis_url: str) -> None:
-    report = run_conformance(lambda: RedisSaver.from_url(redis_url, key_prefix=f"lg{uuid.uuid4().hex[:10]}"))
-    assert "FULL (8/8)" in capture(report), capture(report)
+@pytest.mark.parametrize("saver", ["RedisSaver", "AsyncRedisSaver"])
+def test_conformance(client: Any, fast_path: bool, saver: str) -> None:
+    """LangGraph's published conformance suite, on both savers and every backend."""
+    def make() -> Any:
+        prefix = f"lg{uuid.uuid4().hex[:10]}"  # a fresh store for each of the suite's tests
+        if saver == "RedisSaver":
+            return RedisSaver(client, key_prefix=prefix, fast_path=fast_path)
+        return AsyncRedisSaver(client.async_twin(), key_prefix=prefix, fast_path=fast_path)
 
-
-@pytest.mark.redis
-@pytest.mark.cluster
-def test_conformance_on_the_cluster(cluster_servers: RedisClusterServers) -> None:
-    report = run_conformance(
-        lambda: RedisSaver.from_url(cluster_servers.url, key_prefix=f"lg{uuid.uuid4().hex[:10]}")
-    )
-    assert "FULL (8/8)" in capture(report), capture(report)
-
-
-@pytest.mark.valkey
-def test_conformance_on_valkey(valkey_url: str) -> None:
-    report = run_conformance(lambda: RedisSaver.from_url(valkey_url, key_prefix=f"lg{uuid.uuid4().hex[:10]}"))
-    assert "FULL (8/8)" in capture(report), capture(report)
-
-
-def test_conformance_on_fakeredis() -> None:
-    server = fakeredis.FakeServer()
-    report = run_conformance(lambda: RedisSaver(fakeredis.FakeRedis(server=server), key_prefix=uuid.uuid4().hex))
+    report = run_conformance(make)
     assert "FULL (8/8)" in capture(report), capture(report)
 
 
