@@ -22,7 +22,7 @@ from redis_checkpoint.codec import Codec
 from redis_checkpoint.langgraph import AsyncRedisSaver, RedisSaver
 from redis_checkpoint.langgraph import operations as saver_module
 from redis_checkpoint import scripts
-from redis_checkpoint.testing import RedisClusterServers, wait_until
+from redis_checkpoint.testing import wait_until
 
 from . import lg_graph
 from .clients import Calls
@@ -102,34 +102,29 @@ def resume_elsewhere(url: str, prefix: str, thread: str) -> str:
     return done.stdout.strip()
 
 
-@pytest.mark.redis
-def test_graph_interrupt_and_resume_in_another_process(redis_url: str, prefix: str) -> None:
-    saver = RedisSaver.from_url(redis_url, key_prefix=prefix)
-    interrupted(saver, "t1")
-    out = resume_elsewhere(redis_url, prefix, "t1")
-    assert out == "refund order 7|echo: refund order 7|approved: yes|done after 3 messages"
+@pytest.mark.parametrize("backend", [
+    "fakeredis",
+    pytest.param("redis", marks=pytest.mark.redis),
+    pytest.param("cluster", marks=[pytest.mark.redis, pytest.mark.cluster]),
+])
+def test_graph_interrupted_then_resumed_by_another_worker(backend: str, prefix: str,
+                                                          request: pytest.FixtureRequest) -> None:
+    """A graph stops at its interrupt; another worker (another process, on a real server)
+    resumes it from the saved checkpoint and finishes it."""
+    if backend == "fakeredis":
+        server = fakeredis.FakeServer()
+        saver = RedisSaver(fakeredis.FakeRedis(server=server), key_prefix=prefix)
+        interrupted(saver, "t1")
+        lg_graph.resume(RedisSaver(fakeredis.FakeRedis(server=server), key_prefix=prefix), "t1", "yes")
+    else:
+        url = request.getfixturevalue("cluster_servers").url if backend == "cluster" else \
+            request.getfixturevalue("redis_url")
+        saver = RedisSaver.from_url(url, key_prefix=prefix)
+        interrupted(saver, "t1")
+        out = resume_elsewhere(url, prefix, "t1")
+        assert out == "refund order 7|echo: refund order 7|approved: yes|done after 3 messages"
     check_finished(saver, "t1")
     saver.close()
-
-
-@pytest.mark.redis
-@pytest.mark.cluster
-def test_graph_on_the_cluster(cluster_servers: RedisClusterServers, prefix: str) -> None:
-    saver = RedisSaver.from_url(cluster_servers.url, key_prefix=prefix)
-    interrupted(saver, "t1")
-    out = resume_elsewhere(cluster_servers.url, prefix, "t1")
-    assert out.endswith("done after 3 messages")
-    check_finished(saver, "t1")
-    saver.close()
-
-
-def test_graph_on_fakeredis() -> None:
-    server = fakeredis.FakeServer()
-    first = RedisSaver(fakeredis.FakeRedis(server=server))
-    interrupted(first, "t1")
-    second = RedisSaver(fakeredis.FakeRedis(server=server))  # another worker, same store
-    lg_graph.resume(second, "t1", "yes")
-    check_finished(first, "t1")
 
 
 def test_channel_values_are_stored_once_per_version(client: Any, prefix: str, fast_path: bool) -> None:
