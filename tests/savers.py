@@ -8,12 +8,12 @@ makes any duplicate a bug of ours, never of the test.
 """
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
-import time
 from collections import Counter
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Sequence, Tuple
 
-from redis_checkpoint import RedisCheckpointer, ReplicationError, StorageError
+from redis_checkpoint import AsyncRedisCheckpointer, RedisCheckpointer, ReplicationError, StorageError
 
 fork = multiprocessing.get_context("fork")
 
@@ -21,10 +21,33 @@ Result = Tuple[Dict[str, List[str]], Dict[str, int], List[str]]
 
 
 def save_until_stopped(
-    url: str, prefix: str, thread_ids: Sequence[str], stop: Any, started: Any, out: Any, options: Dict[str, Any]
+    url: str, prefix: str, thread_ids: Sequence[str], stop: Any, started: Any, out: Any, options: Dict[str, Any],
+    api: str = "sync",
 ) -> None:
-    """Save round-robin over ``thread_ids`` until ``stop`` is set; put (acked, errors, messages) on ``out``."""
+    """Save round-robin over ``thread_ids`` until ``stop`` is set; put (acked, errors, messages)
+    on ``out``. ``api="async"``: the same with ``AsyncRedisCheckpointer`` on an event loop."""
+    if api == "async":
+        acp = AsyncRedisCheckpointer.from_url(url, key_prefix=prefix, **options)
+
+        async def run() -> Result:
+            async with acp:
+                return await save_rounds(acp.save, thread_ids, stop, started)
+
+        out.put(asyncio.run(run()))
+        return
     cp = RedisCheckpointer.from_url(url, key_prefix=prefix, **options)
+
+    async def save(*args: Any, **kwargs: Any) -> Any:
+        return cp.save(*args, **kwargs)
+
+    result = asyncio.run(save_rounds(save, thread_ids, stop, started))
+    cp.close()
+    out.put(result)
+
+
+async def save_rounds(save: Callable[..., Awaitable[Any]], thread_ids: Sequence[str], stop: Any,
+                      started: Any) -> Result:
+    """The loop of :func:`save_until_stopped`, on either API."""
     acked: Dict[str, List[str]] = {tid: [] for tid in thread_ids}
     errors: Counter[str] = Counter()
     messages: List[str] = []
@@ -34,12 +57,12 @@ def save_until_stopped(
         cid = f"{tid}-{n}"
         while True:
             try:
-                cp.save(tid, {"n": n, "pad": "x" * 200}, checkpoint_id=cid)
+                await save(tid, {"n": n, "pad": "x" * 200}, checkpoint_id=cid)
                 acked[tid].append(cid)
                 break
             except ReplicationError:
                 errors["replication"] += 1  # stored on the primary only: not acknowledged
-                time.sleep(0.05)
+                await asyncio.sleep(0.05)
             except StorageError as exc:
                 errors["storage"] += 1
                 messages.append(str(exc))
@@ -50,21 +73,21 @@ def save_until_stopped(
             started.release()
     if n < 20:
         started.release()
-    cp.close()
-    out.put((acked, dict(errors), messages[:5]))
+    return acked, dict(errors), messages[:5]
 
 
 class Savers:
     """``count`` saver processes; ``stop()`` returns every saver's result."""
 
-    def __init__(self, url: str, prefix: str, thread_ids: Sequence[Sequence[str]], **options: Any) -> None:
+    def __init__(self, url: str, prefix: str, thread_ids: Sequence[Sequence[str]], api: str = "sync",
+                 **options: Any) -> None:
         self.stop_event = fork.Event()
         self.started = fork.Semaphore(0)
         self.out = fork.Queue()
         self.procs = [
             fork.Process(
                 target=save_until_stopped,
-                args=(url, prefix, list(tids), self.stop_event, self.started, self.out, options),
+                args=(url, prefix, list(tids), self.stop_event, self.started, self.out, options, api),
             )
             for tids in thread_ids
         ]

@@ -132,11 +132,12 @@ def test_killed_primary_loses_no_save_acknowledged_with_min_replicas(
     cp.close()
 
 
-def test_forced_failover_loses_nothing_even_without_wait(cluster: RedisClusterServers, prefix: str) -> None:
+def test_forced_failover_loses_nothing_even_without_wait(cluster: RedisClusterServers, prefix: str, api: str) -> None:
+    """``CLUSTER FAILOVER`` while two processes save, with either API."""
     cp = RedisCheckpointer.from_url(cluster.url, key_prefix=prefix)
     primary_port = owner_port(cluster, cp.keys("probe").head)
     tids = threads_on(cp, cluster, primary_port, 4, "f")
-    savers = Savers(cluster.url, prefix, [tids[0:2], tids[2:4]], retry_budget=60)
+    savers = Savers(cluster.url, prefix, [tids[0:2], tids[2:4]], api, retry_budget=60)
     replica = replica_of(cluster, primary_port)
     # coordinated: the primary stops writes until the replica has caught up, then
     # they swap. Redis aborts a manual failover that takes over 5 s (possible on
@@ -205,8 +206,9 @@ def migrate_slot(cluster: RedisClusterServers, slot: int, source: int, target: i
 
 
 def test_moving_a_slot_while_saving_loses_and_duplicates_nothing(
-    cluster: RedisClusterServers, prefix: str
+    cluster: RedisClusterServers, prefix: str, api: str
 ) -> None:
+    """A slot migrates key by key (ASK, then MOVED) while two processes save to it."""
     cluster.wait_ready()
     cp = RedisCheckpointer.from_url(cluster.url, key_prefix=prefix)
     plain, durable = two_threads_in_one_slot(cp)
@@ -219,8 +221,8 @@ def test_moving_a_slot_while_saving_loses_and_duplicates_nothing(
     target = next(p for p in primaries if p != source)
     # one saver plain (redis-py follows ASK/MOVED), one with min_replicas (our
     # own pipeline on the owner's connection follows them)
-    savers = Savers(cluster.url, prefix, [[plain]], retry_budget=60)
-    durable_savers = Savers(cluster.url, prefix, [[durable]], retry_budget=60, min_replicas=1)
+    savers = Savers(cluster.url, prefix, [[plain]], api, retry_budget=60)
+    durable_savers = Savers(cluster.url, prefix, [[durable]], api, retry_budget=60, min_replicas=1)
     mover = threading.Thread(target=migrate_slot, args=(cluster, slot, source, target))
     mover.start()
     mover.join(60)

@@ -45,12 +45,12 @@ def test_from_url_and_master_for_follow_the_primary(sentinels: RedisSentinelServ
 
 
 def fail_over_while_saving(sentinels: RedisSentinelServers, prefix: str, fault: Callable[[RedisServer], None],
-                           restart_old: bool) -> Dict[str, int]:
+                           restart_old: bool, api: str = "sync") -> Dict[str, int]:
     """Three processes save with min_replicas=1 while ``fault(primary)`` runs; the checked totals."""
     cp = RedisCheckpointer.from_url(sentinels.url, key_prefix=prefix)
     old = sentinels.primary()
     savers = Savers(
-        sentinels.url, prefix, [["a", "b"], ["c", "d"], ["e"]],
+        sentinels.url, prefix, [["a", "b"], ["c", "d"], ["e"]], api,
         min_replicas=1, min_replicas_timeout=0.5, retry_budget=60,
     )
     fault(old)
@@ -67,12 +67,12 @@ def fail_over_while_saving(sentinels: RedisSentinelServers, prefix: str, fault: 
     return totals
 
 
-def test_sentinel_failover_while_saving_loses_nothing(sentinels: RedisSentinelServers, prefix: str) -> None:
+def test_sentinel_failover_while_saving_loses_nothing(sentinels: RedisSentinelServers, prefix: str, api: str) -> None:
     def failover(_primary: RedisServer) -> None:
         with redis.Redis(port=sentinels.sentinels[0].port) as admin:
             admin.execute_command("SENTINEL", "FAILOVER", sentinels.service)
 
-    fail_over_while_saving(sentinels, prefix, failover, restart_old=False)
+    fail_over_while_saving(sentinels, prefix, failover, restart_old=False, api=api)
 
 
 def test_killed_primary_loses_no_save_acknowledged_with_min_replicas(
