@@ -151,7 +151,9 @@ class AsyncEngine(EngineBase):
             while True:
                 try:
                     if what is MOVE:
-                        out = await self.client.nodes_manager.move_slot(arg)
+                        out = self.client.nodes_manager.move_slot(arg)
+                        if inspect.isawaitable(out):  # a coroutine from redis-py 8 on, plain before
+                            out = await out
                     elif what is REFRESH:
                         out = None
                         await refresh(self.client)

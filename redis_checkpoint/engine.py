@@ -175,6 +175,12 @@ class EngineBase:
         try:
             try:
                 return (yield from self._exchange(sender, call, wait, asking=False))
+            except MovedError as moved:  # caught before AskError, its base class in redis-py
+                # the slot has a new owner, and the refusing node ran nothing: note the
+                # owner in the client's map and send the call there at once
+                yield MOVE, moved
+                sender, node = self.link.route(call.key)
+                return (yield from self._exchange(sender, call, wait, asking=False))
             except AskError as ask:  # the slot is moving: this key is on the importing node now
                 target = self.client.nodes_manager.get_node(host=ask.host, port=ask.port)
                 if target is None:

@@ -137,3 +137,47 @@ def test_a_client_that_reads_from_replicas_still_loads_from_the_primary(
     for r in replicas:
         r.close()
     client.close()
+
+
+def test_a_stale_slot_map_is_corrected_by_moved(cluster_servers: RedisClusterServers, prefix: str, api: str,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    """The client's map sends a thread's calls to a primary that does not own its slot:
+    the MOVED reply updates the map and the call goes to the owner in the same attempt,
+    with either API (redis-py 7 and 8 differ here: the asyncio client's ``move_slot``
+    became a coroutine). Later calls go straight to the owner."""
+    import asyncio
+
+    import redis.asyncio
+    from redis.crc import key_slot
+
+    from redis_checkpoint import AsyncRedisCheckpointer
+
+    def misdirect(client: Any, cp: Any) -> Any:
+        slot = key_slot(cp.keys("t").head.encode())
+        owner = client.nodes_manager.slots_cache[slot][0]
+        client.nodes_manager.slots_cache[slot] = [n for n in client.get_primaries() if n.name != owner.name][:1]
+        return slot, owner
+
+    if api == "sync":
+        client = redis.RedisCluster.from_url(cluster_servers.url)
+        cp = RedisCheckpointer(client, key_prefix=prefix)
+        cp.save("t", 1)
+        slot, owner = misdirect(client, cp)
+        assert cp.save("t", 2, checkpoint_id="two").id == "two" and cp.load("t").state == 2  # type: ignore[union-attr]
+        assert client.nodes_manager.slots_cache[slot][0].name == owner.name
+        client.close()
+        assert not [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]  # no retry, no backoff
+        return
+
+    async def go() -> None:
+        client = redis.asyncio.RedisCluster.from_url(cluster_servers.url)
+        cp = AsyncRedisCheckpointer(client, key_prefix=prefix)
+        await cp.save("t", 1)
+        slot, owner = misdirect(client, cp)
+        assert (await cp.save("t", 2, checkpoint_id="two")).id == "two"
+        assert (await cp.load("t")).state == 2  # type: ignore[union-attr]
+        assert client.nodes_manager.slots_cache[slot][0].name == owner.name
+        await client.aclose()
+
+    asyncio.run(go())
+    assert not [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]  # no retry, no backoff
