@@ -80,8 +80,18 @@ def incumbent_data(incumbent_url: str) -> str:
     with IncumbentSaver.from_conn_string(incumbent_url) as theirs:
         theirs.setup()
         lg_graph.start(theirs, "conversation")  # stops at the subgraph's interrupt()
-        with pytest.raises(ValueError, match="boom"):
-            failing_graph(theirs).invoke({"log": []}, {"configurable": {"thread_id": "failed-run"}})
+        # langgraph-checkpoint-redis 0.5.2's get_tuple leaves out the failed step's pending
+        # writes in about one run in eight here, though its keys hold them; the import reads
+        # what its API returns, so run again until that shows them
+        failed = {"configurable": {"thread_id": "failed-run", "checkpoint_ns": ""}}
+        for _ in range(10):
+            theirs.delete_thread("failed-run")
+            with pytest.raises(ValueError, match="boom"):
+                failing_graph(theirs).invoke({"log": []}, failed)
+            if {w[1] for w in theirs.get_tuple(failed).pending_writes} >= {"log", "__error__"}:
+                break
+        else:
+            pytest.fail("langgraph-checkpoint-redis never returned the failed run's pending writes")
         for n in range(3):
             lg_graph.start(theirs, f"finished-{n}")
             lg_graph.resume(theirs, f"finished-{n}", "yes")
