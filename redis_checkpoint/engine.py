@@ -176,6 +176,8 @@ class EngineBase:
             try:
                 return (yield from self._exchange(sender, call, wait, asking=False))
             except MovedError as moved:  # caught before AskError, its base class in redis-py
+                if node is None:  # a plain client on a cluster node: no map to follow
+                    raise
                 # the slot has a new owner, and the refusing node ran nothing: note the
                 # owner in the client's map and send the call there at once
                 yield MOVE, moved
@@ -187,7 +189,8 @@ class EngineBase:
                     raise
                 return (yield from self._exchange(self.link.node_sender(target), call, wait, asking=True))
         except MovedError as moved:
-            yield MOVE, moved
+            if node is not None:
+                yield MOVE, moved
             raise  # retried: the next attempt goes to the new owner
         except _TOPOLOGY_ERRORS:
             if node is not None:
